@@ -1,0 +1,74 @@
+// One recording in the list: its facts, Play (in place) and Download.
+import { formatDate, formatDuration, formatSize } from './format.js';
+
+function el(tag, className, text) {
+  const $el = document.createElement(tag);
+  if (className) $el.className = className;
+  if (text !== undefined) $el.textContent = text;
+  return $el;
+}
+
+export class RecordingRow {
+  constructor(recording) {
+    this.recording = recording;
+    this.$root = el('li', 'recording');
+    this.$root.dataset.recordingId = String(recording.id);
+    this.$root.dataset.recordingType = recording.type;
+    this.render();
+  }
+
+  render() {
+    const r = this.recording;
+    const $info = el('div', 'recording-info');
+    $info.append(el('h2', 'recording-title', r.title));
+    const $meta = el('p', 'recording-meta muted');
+    const $date = el('time', null, formatDate(r.created_at));
+    $date.dateTime = r.created_at;
+    $meta.append($date, el('span', null, formatDuration(r.duration_seconds)), el('span', null, formatSize(r.size_bytes)));
+    if (r.owner) $meta.append(el('span', 'recording-owner', r.owner));
+    $info.append($meta);
+
+    this.$actions = el('div', 'recording-actions');
+    this.$play = el('button', 'button button-primary', 'Play');
+    this.$play.type = 'button';
+    this.$play.setAttribute('aria-expanded', 'false');
+    this.$play.addEventListener('click', () => this.togglePlayer());
+    const $download = el('a', 'button', 'Download');
+    // The API answers with a redirect to an attachment URL (or an attachment stream), so the
+    // browser saves the file instead of opening it, on phones too.
+    $download.href = r.links.download;
+    $download.setAttribute('download', '');
+    $download.dataset.action = 'download';
+    this.$actions.append(this.$play, $download);
+
+    this.$player = el('div', 'recording-player');
+    this.$player.hidden = true;
+    this.$root.append($info, this.$actions, this.$player);
+  }
+
+  togglePlayer() {
+    const open = this.$player.hidden;
+    this.$player.hidden = !open;
+    this.$play.textContent = open ? 'Close player' : 'Play';
+    this.$play.setAttribute('aria-expanded', String(open));
+    if (!open) {
+      this.$player.querySelector('video, audio')?.pause();
+      return;
+    }
+    if (!this.$player.firstChild) {
+      const $media = el(this.recording.type === 'voice' ? 'audio' : 'video');
+      $media.controls = true;
+      $media.preload = 'metadata';
+      $media.playsInline = true;
+      $media.src = this.recording.links.play;
+      const $error = el('p', 'player-error', '');
+      $error.hidden = true;
+      $media.addEventListener('error', () => {
+        $error.textContent = 'This recording cannot be played right now. Try Download instead.';
+        $error.hidden = false;
+      });
+      this.$player.append($media, $error);
+    }
+    this.$player.querySelector('video, audio').play().catch(() => {});
+  }
+}

@@ -1,0 +1,66 @@
+// The recordings page: the list with loading, empty and error states, paging, Meet/Voice.
+import { listRecordings } from './api.js';
+import { RecordingRow } from './recording-row.js';
+
+class RecordingsPage {
+  constructor($root) {
+    if (!$root) throw new Error('recordings-page: no [data-module="recordings-page"] element');
+    this.$root = $root;
+    this.listUrl = $root.dataset.listUrl;
+    this.$list = $root.querySelector('[data-list]');
+    this.$more = $root.querySelector('[data-action="more"]');
+    this.$states = Object.fromEntries([...$root.querySelectorAll('[data-state]')].map(($s) => [$s.dataset.state, $s]));
+    this.type = 'meet';
+    this.cursor = null;
+    this.loading = false;
+
+    $root.querySelector('[data-action="retry"]').addEventListener('click', () => this.load({ reset: this.$list.children.length === 0 }));
+    this.$more.addEventListener('click', () => this.load());
+    for (const $tab of $root.querySelectorAll('.switch-option')) {
+      $tab.addEventListener('click', () => this.switchType($tab.dataset.type));
+    }
+    this.load({ reset: true });
+  }
+
+  switchType(type) {
+    if (type === this.type || this.loading) return;
+    this.type = type;
+    for (const $tab of this.$root.querySelectorAll('.switch-option')) {
+      $tab.setAttribute('aria-selected', String($tab.dataset.type === type));
+    }
+    this.load({ reset: true });
+  }
+
+  showState(name) {
+    for (const [state, $el] of Object.entries(this.$states)) $el.hidden = state !== name;
+  }
+
+  async load({ reset = false } = {}) {
+    if (this.loading) return;
+    this.loading = true;
+    if (reset) {
+      this.cursor = null;
+      this.$list.replaceChildren();
+      this.$more.hidden = true;
+    }
+    this.showState(reset ? 'loading' : null);
+    this.$more.disabled = true;
+    this.$more.textContent = 'Loading…';
+    try {
+      const data = await listRecordings(this.listUrl, { type: this.type, cursor: this.cursor });
+      for (const recording of data.recordings) this.$list.append(new RecordingRow(recording).$root);
+      this.cursor = data.next_cursor;
+      this.$more.hidden = !this.cursor;
+      this.showState(this.$list.children.length ? null : 'empty');
+    } catch (error) {
+      this.$states.error.querySelector('[data-error-message]').textContent = error.message;
+      this.showState('error');
+    } finally {
+      this.loading = false;
+      this.$more.disabled = false;
+      this.$more.textContent = 'Load more';
+    }
+  }
+}
+
+new RecordingsPage(document.querySelector('[data-module="recordings-page"]'));

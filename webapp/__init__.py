@@ -1,0 +1,49 @@
+"""Reclip: play, download, clip and share meeting recordings."""
+from pathlib import Path
+
+from flask import Flask
+
+from webapp import auth, security, storage
+from webapp.config import PROJECT_ROOT, load_config, validate_config
+from webapp.errors import register_errorhandlers
+from webapp.extensions import csrf, db, limiter, migrate
+
+
+def create_app(test_config=None):
+    """The application: configuration, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    validate_config(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    security.init_app(app)
+    return app
+
+
+def register_extensions(app):
+    from webapp import models  # noqa: F401  (every table, for Alembic and create_all)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth.init_app(app)
+    storage.init_app(app)
+
+
+def register_blueprints(app):
+    from webapp.auth.cli import bp as users_cli
+    from webapp.auth.views import bp as auth_views
+    from webapp.health.views import bp as health_views
+    from webapp.recordings.cli import bp as recordings_cli, demo_bp
+    from webapp.recordings.views import bp as recordings_views
+    from webapp.storage.views import bp as storage_views
+
+    for blueprint in (auth_views, users_cli, recordings_views, recordings_cli, demo_bp, storage_views, health_views):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,35 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.timeutil import UTCDateTime, utcnow
+
+CLIP_STATUSES = ("awaiting_upload", "queued", "processing", "ready", "failed", "expired")
+
+
+class RecordingClip(db.Model):
+    __tablename__ = "recording_clips"
+    __table_args__ = (Index("ix_recording_clips_source", "source_type", "source_id", "created_at"),
+                      Index("ix_recording_clips_status", "status", "created_at"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    source_type: Mapped[str] = mapped_column(String(8), nullable=False)  # meet | voice
+    source_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    recording_url: Mapped[str] = mapped_column(Text, nullable=False)
+    start_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    end_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    mode: Mapped[str] = mapped_column(String(8), nullable=False)  # browser | server
+    precise: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    clip_url: Mapped[str | None] = mapped_column(Text)
+    upload_max_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

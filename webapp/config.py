@@ -1,0 +1,111 @@
+"""Configuration: the only module that reads the environment."""
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PASSWORD_HASH = "scrypt:131072:8:1"  # OWASP: N=2^17, r=8, p=1
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _list(raw):
+    return [item.strip().lower() for item in (raw or "").split(",") if item.strip()]
+
+
+def database_url(raw, instance):
+    """The SQLAlchemy URL; plain postgres:// URLs (Supabase, Heroku) use the psycopg 3 driver."""
+    if not raw:
+        return f"sqlite:///{instance / 'reclip.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _secret_key(instance_path):
+    """Use SECRET_KEY, or one generated once into instance/secret_key."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_config(instance_path):
+    """Build the settings mapping from the environment (and a .env file)."""
+    load_dotenv(PROJECT_ROOT / ".env")
+    instance = Path(instance_path)
+    env = os.environ.get
+    public_base_url = env("PUBLIC_BASE_URL", "").rstrip("/")
+    redis_url = env("REDIS_URL") or None
+    config = {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance),
+        "STORAGE_BACKEND": env("STORAGE_BACKEND", "local"),
+        "STORAGE_LOCAL_ROOT": str(instance / "storage"),
+        "S3_BUCKET": env("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": env("S3_ENDPOINT_URL") or None,
+        "S3_REGION": env("S3_REGION", "us-east-1"),
+        "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID") or None,
+        "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY") or None,
+        "SUPABASE_URL": env("SUPABASE_URL", ""),
+        "SUPABASE_SERVICE_KEY": env("SUPABASE_SERVICE_KEY", ""),
+        "SUPABASE_BUCKET": env("SUPABASE_BUCKET", ""),
+        "SIGNED_URL_TTL": _int("SIGNED_URL_TTL", 600),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "LIVEKIT_API_KEY": env("LIVEKIT_API_KEY") or None,
+        "LIVEKIT_API_SECRET": env("LIVEKIT_API_SECRET") or None,
+        "PUBLIC_BASE_URL": public_base_url,
+        "ALLOWED_PRODUCTS": _list(env("ALLOWED_PRODUCTS", "tipjar,m10")),
+        "PROXY_ALLOWED_HOSTS": _list(env("PROXY_ALLOWED_HOSTS", "")),
+        "PROXY_ALLOW_PRIVATE_ADDRESSES": _bool(env("PROXY_ALLOW_PRIVATE_ADDRESSES")),
+        "CLIP_MAX_SECONDS": _int("CLIP_MAX_SECONDS", 600),
+        "BROWSER_TRIM_MAX_BYTES": _int("BROWSER_TRIM_MAX_BYTES", 1_500_000_000),
+        "FFMPEG_BINARY": env("FFMPEG_BINARY") or None,
+        "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_HASH,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": public_base_url.startswith("https://"),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+    }
+    return config
+
+
+def validate_config(config):
+    """Raise RuntimeError for settings the app cannot run with."""
+    ttl = config["SIGNED_URL_TTL"]
+    if not 60 <= ttl <= 900:
+        raise RuntimeError(f"SIGNED_URL_TTL must be 60..900 seconds, got {ttl}")
+    backend = config["STORAGE_BACKEND"]
+    if backend not in {"local", "s3"}:
+        # Supabase Storage is reached through its S3 endpoint with STORAGE_BACKEND=s3.
+        raise RuntimeError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+    if backend == "s3" and not config["S3_BUCKET"]:
+        raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+    if config["CLIP_MAX_SECONDS"] < 1:
+        raise RuntimeError("CLIP_MAX_SECONDS must be at least 1")

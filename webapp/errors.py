@@ -1,0 +1,61 @@
+"""One error shape: JSON for the API, a page for everything else."""
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error with an HTTP status, a machine code and a message for people."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(what="recording"):
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+def wants_json():
+    """API paths and clients that ask for JSON get JSON errors."""
+    if request.path.startswith(("/api/", "/storage/")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status, code, message):
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _code_for(exc):
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc):
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(exc):
+        return error_response(400, "csrf_failed", exc.description)
+
+    @app.errorhandler(429)
+    def handle_rate_limit(exc):
+        return error_response(429, "rate_limited", "Too many attempts. Wait a minute and try again.")
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc):
+        if exc.code in (301, 302, 303, 307, 308):
+            return exc
+        return error_response(exc.code, _code_for(exc), exc.description)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side.")

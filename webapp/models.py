@@ -1,0 +1,7 @@
+"""Every model, imported in one place so that Alembic sees the whole schema."""
+from webapp.auth.models import User
+from webapp.clips.models import RecordingClip
+from webapp.recordings.models import RECORDING_MODELS, MeetRoom, VoiceCall
+from webapp.shares.models import ShareLink
+
+__all__ = ["User", "MeetRoom", "VoiceCall", "RECORDING_MODELS", "RecordingClip", "ShareLink"]

@@ -1,0 +1,45 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.timeutil import UTCDateTime, utcnow
+
+
+class _RecordingColumns:
+    """Columns shared by meet rooms and voice calls."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(32), nullable=False)
+    title: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    # A key in the configured bucket, or an external URL (streamed through the proxy).
+    recording_url: Mapped[str] = mapped_column(Text, nullable=False)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    egress_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MeetRoom(_RecordingColumns, db.Model):
+    __tablename__ = "meet_rooms"
+    __table_args__ = (Index("ix_meet_rooms_owner_created", "owner_id", "created_at", "id"),
+                      Index("ix_meet_rooms_created", "created_at", "id"))
+    source_type = "meet"
+
+    room_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    owner = relationship("User", lazy="raise")
+
+
+class VoiceCall(_RecordingColumns, db.Model):
+    __tablename__ = "voice_calls"
+    __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"),)
+    source_type = "voice"
+
+    caller: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    owner = relationship("User", lazy="raise")
+
+
+RECORDING_MODELS = {"meet": MeetRoom, "voice": VoiceCall}

@@ -1,0 +1,114 @@
+"""Stream an external recording (not presignable) through the server, safely.
+
+Only http(s) URLs on PROXY_ALLOWED_HOSTS, only public addresses (unless
+PROXY_ALLOW_PRIVATE_ADDRESSES), connecting to the address we checked so DNS
+cannot change under us, no redirects, timeouts, and chunks: never the whole body.
+"""
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3.exceptions import HTTPError
+
+from webapp.errors import ApiError
+
+CHUNK = 256 * 1024
+PASSED_HEADERS = ("Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type")
+
+
+@dataclass
+class Upstream:
+    status: int
+    headers: dict
+    body: Iterator[bytes]
+
+
+def _refuse(message):
+    return ApiError(502, "upstream_refused", message)
+
+
+def _check_address(address, allow_private):
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if not allow_private and (not ip.is_global or ip.is_multicast):
+        raise _refuse("The recording's host resolves to a private address.")
+    return ip
+
+
+def resolve_allowed(url, allowed_hosts, allow_private):
+    """(scheme, host, port, ip, path) for a URL the proxy may fetch; ApiError(502) otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _refuse("The recording's URL is not http or https.")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise _refuse("The recording's URL has a bad port.") from None
+    if host not in allowed_hosts and f"{host}:{port}" not in allowed_hosts:
+        raise _refuse(f"The host {host} is not in PROXY_ALLOWED_HOSTS.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ApiError(502, "upstream_unreachable", f"The host {host} cannot be resolved.") from None
+    addresses = [_check_address(info[4][0], allow_private) for info in infos]
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, host, port, str(addresses[0]), path
+
+
+def open_upstream(url, *, allowed_hosts, allow_private=False, range_header=None, if_range=None,
+                  connect_timeout=5.0, read_timeout=30.0):
+    """Start a GET of an external recording; an Upstream whose body streams in chunks."""
+    scheme, host, port, ip, path = resolve_allowed(url, allowed_hosts, allow_private)
+    timeout = Timeout(connect=connect_timeout, read=read_timeout)
+    if scheme == "https":
+        pool = HTTPSConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=1,
+                                   server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED")
+    else:
+        pool = HTTPConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=1)
+    default_port = 443 if scheme == "https" else 80
+    headers = {"Host": host if port == default_port else f"{host}:{port}",
+               "User-Agent": "Reclip/1.0", "Accept-Encoding": "identity"}
+    if range_header:
+        headers["Range"] = range_header
+        if if_range:
+            headers["If-Range"] = if_range
+    try:
+        response = pool.urlopen("GET", path, headers=headers, redirect=False, retries=False,
+                                preload_content=False, assert_same_host=False)
+    except HTTPError as exc:
+        pool.close()
+        raise ApiError(502, "upstream_unreachable", f"The recording's host did not answer ({exc.__class__.__name__}).") from None
+    if 300 <= response.status < 400:
+        _close(response, pool)
+        raise _refuse("The recording's host answered with a redirect, which is not followed.")
+    if response.status == 416:
+        _close(response, pool)
+        raise ApiError(416, "range_not_satisfiable", "The requested range is outside the file.")
+    if response.status not in (200, 206):
+        _close(response, pool)
+        raise ApiError(502, "upstream_error", f"The recording's host answered {response.status}.")
+    headers = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
+    return Upstream(response.status, headers, _stream(response, pool))
+
+
+def _stream(response, pool):
+    try:
+        yield from response.stream(CHUNK, decode_content=False)
+    except HTTPError:
+        # Headers are sent by now; ending the body early is the only signal left.
+        return
+    finally:
+        _close(response, pool)
+
+
+def _close(response, pool):
+    response.release_conn()
+    response.close()
+    pool.close()

@@ -1,0 +1,249 @@
+"""Recordings: the scope rule, listing, where their media lives, and adding them."""
+import base64
+import binascii
+import json
+import mimetypes
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+from sqlalchemy import and_, false, or_, select
+
+from webapp.auth.models import User
+from webapp.errors import ApiError
+from webapp.extensions import db
+from webapp.media import MediaError, probe
+from webapp.recordings.models import RECORDING_MODELS
+from webapp.storage import get_storage
+from webapp.storage.disposition import safe_filename
+
+RECORDING_TYPES = tuple(RECORDING_MODELS)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+def visible_recordings(user, source_type):
+    """The one query every read of a recording goes through (scope rule).
+
+    Super admins see every meet and voice recording, members only their own meet
+    recordings, and rows of a product outside ALLOWED_PRODUCTS exist for nobody.
+    """
+    model = RECORDING_MODELS[source_type]
+    query = select(model).where(model.product.in_(current_app.config["ALLOWED_PRODUCTS"]))
+    if user is None or not user.is_authenticated:
+        return query.where(false())
+    if user.is_super_admin:
+        return query
+    if source_type != "meet":
+        return query.where(false())
+    return query.where(model.owner_id == user.id)
+
+
+def parse_type(value):
+    """`meet` or `voice`; ApiError(400) otherwise."""
+    if value not in RECORDING_TYPES:
+        raise ApiError(400, "invalid_type", "type must be meet or voice.")
+    return value
+
+
+def parse_id(value, name="id"):
+    """A positive integer id; ApiError(400) otherwise."""
+    if isinstance(value, bool):
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        number = int(value)
+    else:
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
+    if not 0 < number < 2**63:
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
+    return number
+
+
+def get_visible_recording(user, source_type, recording_id):
+    """The recording if the user may see it; ApiError(404) otherwise, missing or not."""
+    model = RECORDING_MODELS[source_type]
+    recording = db.session.scalar(visible_recordings(user, source_type).where(model.id == recording_id))
+    if recording is None:
+        raise ApiError(404, "not_found", "No such recording.")
+    return recording
+
+
+# --- listing -----------------------------------------------------------------
+
+def parse_limit(value):
+    if value in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    if not (isinstance(value, str) and value.isdigit() and 1 <= int(value) <= MAX_PAGE_SIZE):
+        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    return int(value)
+
+
+def _encode_cursor(recording):
+    raw = json.dumps([recording.created_at.isoformat(), recording.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_iso, recording_id = json.loads(raw)
+        created_at = datetime.fromisoformat(created_iso)
+        if created_at.tzinfo is None or not isinstance(recording_id, int) or isinstance(recording_id, bool):
+            raise ValueError
+        return created_at, recording_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(400, "invalid_cursor", "cursor is not one this API gave out.") from None
+
+
+def list_recordings(user, source_type, limit=DEFAULT_PAGE_SIZE, cursor=None):
+    """One page, newest first, with the owner loaded in the same query; (rows, next_cursor)."""
+    model = RECORDING_MODELS[source_type]
+    query = (visible_recordings(user, source_type)
+             .add_columns(User.email)
+             .outerjoin(User, model.owner_id == User.id)
+             .order_by(model.created_at.desc(), model.id.desc())
+             .limit(limit + 1))
+    if cursor:
+        created_at, last_id = _decode_cursor(cursor)
+        query = query.where(or_(model.created_at < created_at,
+                                and_(model.created_at == created_at, model.id < last_id)))
+    rows = db.session.execute(query).all()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1][0]) if len(rows) > limit else None
+    return [(recording, email) for recording, email in page], next_cursor
+
+
+def title_of(recording):
+    if recording.title:
+        return recording.title
+    if recording.source_type == "meet":
+        return recording.room_name or f"Meet recording {recording.id}"
+    return recording.caller or f"Voice call {recording.id}"
+
+
+def serialize_recording(recording, owner_email=None):
+    ref = {"type": recording.source_type, "id": recording.id}
+    return {
+        "id": recording.id,
+        "type": recording.source_type,
+        "title": title_of(recording),
+        "product": recording.product,
+        "owner": owner_email,
+        "created_at": recording.created_at.isoformat(),
+        "duration_seconds": recording.duration_seconds,
+        "size_bytes": recording.size_bytes,
+        "links": {
+            "download": url_for("recordings.download", **ref),
+            "play": url_for("recordings.play", **ref),
+        },
+    }
+
+
+# --- where the media is --------------------------------------------------------
+
+@dataclass(frozen=True)
+class MediaLocation:
+    """Either a presigned URL to redirect to, or an external URL to stream through the proxy."""
+
+    filename: str
+    content_type: str
+    disposition: str
+    redirect_url: str | None = None
+    external_url: str | None = None
+
+
+def _extension(recording_url, source_type):
+    path = urlsplit(recording_url).path if "://" in recording_url else recording_url
+    suffix = PurePosixPath(path).suffix.lower().lstrip(".")
+    if suffix in {"mp4", "m4a", "webm", "ogg", "mp3", "mov", "wav", "mkv"}:
+        return suffix
+    return "mp4" if source_type == "meet" else "m4a"
+
+
+def download_filename(recording):
+    """`<title or room>-<YYYY-MM-DD>.<ext>`, safe to put in a header."""
+    stem = safe_filename(title_of(recording), fallback=recording.source_type)
+    return f"{stem}-{recording.created_at:%Y-%m-%d}.{_extension(recording.recording_url, recording.source_type)}"
+
+
+def media_location(recording, disposition):
+    """Where the recording's bytes come from, for a download (attachment) or a player (inline)."""
+    filename = download_filename(recording)
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    storage = get_storage()
+    key = storage.key_for_url(recording.recording_url)
+    if key is None:
+        return MediaLocation(filename, content_type, disposition, external_url=recording.recording_url)
+    url = storage.signed_download_url(key, filename=filename, disposition=disposition,
+                                      content_type=content_type, ttl=current_app.config["SIGNED_URL_TTL"])
+    return MediaLocation(filename, content_type, disposition, redirect_url=url)
+
+
+# --- adding ---------------------------------------------------------------------
+
+def add_recording(*, source_type, product, owner_email, title, file=None, key=None, url=None, created_at=None):
+    """Register a recording from a local file (copied into storage), a bucket key or an external URL."""
+    source_type = parse_type(source_type)
+    if sum(x is not None for x in (file, key, url)) != 1:
+        raise ApiError(400, "invalid_source", "Give exactly one of file, key or url.")
+    owner = None
+    if owner_email:
+        from webapp.auth.service import find_user_by_email
+        owner = find_user_by_email(owner_email)
+        if owner is None:
+            raise ApiError(400, "unknown_owner", f"No user with the email {owner_email}.")
+    storage = get_storage()
+    duration = size = copied_key = None
+    if file is not None:
+        path = Path(file)
+        if not path.is_file():
+            raise ApiError(400, "missing_file", f"{file} is not a file.")
+        duration = _probe_duration(str(path))
+        size = path.stat().st_size
+        ext = path.suffix.lower() or (".mp4" if source_type == "meet" else ".m4a")
+        recording_url = f"recordings/{source_type}/{uuid.uuid4().hex}{ext}"
+        with path.open("rb") as fh:
+            storage.put(recording_url, fh, content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        copied_key = recording_url
+    elif key is not None:
+        info = storage.head(key)
+        if info is None:
+            raise ApiError(400, "missing_object", f"No object {key} in storage.")
+        recording_url, size = key, info.size
+        duration = _probe_duration(storage.local_path(key) or storage.signed_download_url(
+            key, filename="probe", disposition="inline", ttl=300))
+    else:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ApiError(400, "invalid_url", "url must be http or https.")
+        recording_url = url
+        duration = _probe_duration(url, required=False)
+    model = RECORDING_MODELS[source_type]
+    recording = model(product=product.strip().lower(), title=title or "", recording_url=recording_url,
+                      duration_seconds=duration, size_bytes=size, owner_id=owner.id if owner else None)
+    if created_at is not None:
+        recording.created_at = created_at
+    db.session.add(recording)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if copied_key:
+            storage.delete(copied_key)  # no orphan object without its row
+        raise
+    return recording
+
+
+def _probe_duration(source, required=True):
+    try:
+        return round(probe(source).duration_seconds, 3)
+    except MediaError as exc:
+        if required:
+            raise ApiError(400, "not_media", f"That recording cannot be read: {exc}.") from None
+        current_app.logger.warning("could not probe %s: %s", source, exc)
+        return None

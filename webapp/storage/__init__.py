@@ -1,0 +1,29 @@
+"""Object storage behind one small interface, chosen from STORAGE_BACKEND."""
+from flask import current_app
+
+from webapp.storage.base import InvalidKey, ObjectInfo, Storage, StorageError, StorageUnavailable, UploadTarget
+
+__all__ = ["InvalidKey", "ObjectInfo", "Storage", "StorageError", "StorageUnavailable", "UploadTarget",
+           "build_storage", "get_storage", "init_app"]
+
+
+def build_storage(config):
+    """The backend that the configuration names."""
+    backend = config["STORAGE_BACKEND"]
+    if backend == "local":
+        from webapp.storage.local import LocalStorage
+        return LocalStorage(config["STORAGE_LOCAL_ROOT"], config["SECRET_KEY"], config.get("PUBLIC_BASE_URL", ""))
+    if backend == "s3":
+        from webapp.storage.s3 import S3Storage
+        return S3Storage(config["S3_BUCKET"], endpoint_url=config["S3_ENDPOINT_URL"], region=config["S3_REGION"],
+                         access_key=config["AWS_ACCESS_KEY_ID"], secret_key=config["AWS_SECRET_ACCESS_KEY"])
+    raise RuntimeError(f"unknown STORAGE_BACKEND {backend!r}")
+
+
+def init_app(app):
+    app.extensions["storage"] = build_storage(app.config)
+
+
+def get_storage():
+    """The app's storage backend."""
+    return current_app.extensions["storage"]

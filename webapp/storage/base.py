@@ -1,0 +1,94 @@
+"""The storage interface every backend implements, and what it returns."""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,511}$")
+
+
+class StorageError(Exception):
+    """Base class for storage failures."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage service could not be reached or answered with a server error."""
+
+
+class InvalidKey(StorageError):
+    """A key that could escape the storage root or is not a plain object name."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """A presigned POST: send `fields` plus the file as multipart/form-data to `url`."""
+
+    url: str
+    fields: dict = field(default_factory=dict)
+
+    def as_json(self):
+        return {"url": self.url, "fields": dict(self.fields)}
+
+
+def check_key(key):
+    """Return the key if it is a safe object name, else raise InvalidKey."""
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise InvalidKey(f"invalid key {key!r}")
+    parts = key.split("/")
+    if any(part == "" or part.startswith(".") for part in parts):
+        raise InvalidKey(f"invalid key {key!r}")
+    return key
+
+
+class Storage:
+    """The interface. Backends return data (URLs, infos, bytes), never responses."""
+
+    name = "abstract"
+
+    def key_for_url(self, recording_url):
+        """The object key a recording_url points to in this bucket, or None when external."""
+        raise NotImplementedError
+
+    def signed_download_url(self, key, *, filename, disposition="attachment", content_type=None, ttl):
+        """A URL that serves the object for `ttl` seconds with that Content-Disposition."""
+        raise NotImplementedError
+
+    def signed_upload(self, key, *, content_type, max_bytes, ttl):
+        """An UploadTarget for one object of at most max_bytes with that content type."""
+        raise NotImplementedError
+
+    def head(self, key):
+        """ObjectInfo for the key, or None when there is no such object."""
+        raise NotImplementedError
+
+    def read_range(self, key, start=0, end=None):
+        """Yield the bytes start..end (inclusive, end None = to the end) in chunks."""
+        raise NotImplementedError
+
+    def local_path(self, key):
+        """A file path that ffmpeg can read directly, when the backend keeps files on this disk; else None."""
+        return None
+
+    def put(self, key, fileobj, *, content_type):
+        """Store the file object's bytes under key."""
+        raise NotImplementedError
+
+    def delete(self, key):
+        """Delete the object; no error when it is already gone."""
+        raise NotImplementedError
+
+    def list(self, prefix):
+        """Yield ObjectInfo for every object under prefix."""
+        raise NotImplementedError
+
+    def check(self):
+        """Raise StorageUnavailable when the backend cannot be used."""
+        raise NotImplementedError

@@ -1,0 +1,32 @@
+"""Safe download filenames and RFC 6266 Content-Disposition values."""
+import re
+import unicodedata
+from urllib.parse import quote
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;%]+')
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() \-]+")
+
+
+def safe_filename(name, fallback="download"):
+    """Strip control characters, quotes and path separators; keep it short and never empty."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = _UNSAFE.sub(" ", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    return name[:150].strip(" .") or fallback
+
+
+def content_disposition(disposition, filename):
+    """`attachment; filename="ascii"; filename*=UTF-8''utf8` (or inline), safe for any input."""
+    if disposition not in ("attachment", "inline"):
+        raise ValueError(f"disposition must be attachment or inline, not {disposition!r}")
+    filename = safe_filename(filename)
+    stem, dot, ext = filename.rpartition(".")
+    if not dot:
+        stem, ext = filename, ""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    ascii_stem = _ASCII_UNSAFE.sub("_", ascii_stem).strip(" ._") or "download"
+    ascii_name = ascii_stem + (f".{ext}" if re.fullmatch(r"[A-Za-z0-9]{1,8}", ext) else "")
+    value = f'{disposition}; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
