@@ -3,20 +3,22 @@ from pathlib import Path
 
 from flask import Flask
 
-from webapp import auth, security, storage
-from webapp.config import PROJECT_ROOT, load_config, validate_config
+from webapp import auth, jobs, security, storage
+from webapp.config import PROJECT_ROOT, load_config, load_secret_key, validate_config
 from webapp.errors import register_errorhandlers
 from webapp.extensions import csrf, db, limiter, migrate
 
 
-def create_app(test_config=None):
+def create_app(test_config=None, instance_path=None):
     """The application: configuration, extensions, blueprints, error handlers, commands."""
-    app = Flask(__name__, instance_relative_config=True,
+    app = Flask(__name__, instance_path=instance_path or str(PROJECT_ROOT / "instance"),
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(load_config(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+    config = load_config(app.instance_path)
+    config.update(test_config or {})
+    if "SECRET_KEY" not in (test_config or {}):
+        config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    app.config.from_mapping(config)
     validate_config(app.config)
 
     register_extensions(app)
@@ -35,6 +37,7 @@ def register_extensions(app):
     limiter.init_app(app)
     auth.init_app(app)
     storage.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app):

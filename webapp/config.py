@@ -37,7 +37,7 @@ def database_url(raw, instance):
     return raw
 
 
-def _secret_key(instance_path):
+def load_secret_key(instance_path):
     """Use SECRET_KEY, or one generated once into instance/secret_key."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
@@ -51,14 +51,13 @@ def _secret_key(instance_path):
 
 
 def load_config(instance_path):
-    """Build the settings mapping from the environment (and a .env file)."""
+    """Build the settings mapping from the environment (and a .env file); SECRET_KEY comes apart."""
     load_dotenv(PROJECT_ROOT / ".env")
     instance = Path(instance_path)
     env = os.environ.get
     public_base_url = env("PUBLIC_BASE_URL", "").rstrip("/")
     redis_url = env("REDIS_URL") or None
     config = {
-        "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance),
         "STORAGE_BACKEND": env("STORAGE_BACKEND", "local"),
         "STORAGE_LOCAL_ROOT": str(instance / "storage"),

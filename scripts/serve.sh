@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Serve the app with gunicorn and run the job consumer beside it; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-5000}"
+VENV=.venv
+
+"$VENV/bin/huey_consumer" webapp.jobs.worker.queue --workers 2 --logfile instance/worker.log &
+worker=$!
+"$VENV/bin/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 120 \
+  --access-logfile - wsgi:app &
+web=$!
+
+stop() { kill -TERM "$web" "$worker" 2>/dev/null || true; wait "$web" "$worker" 2>/dev/null || true; exit 0; }
+trap stop INT TERM
+echo "Reclip is serving on http://127.0.0.1:$PORT (Ctrl-C stops it)"
+wait -n "$web" "$worker"
+echo "a process stopped; stopping the rest" >&2
+stop
