@@ -3,6 +3,8 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webapp.storage.base import StorageUnavailable
+
 
 class ApiError(Exception):
     """An error with an HTTP status, a machine code and a message for people."""
@@ -40,6 +42,11 @@ def register_errorhandlers(app):
     @app.errorhandler(ApiError)
     def handle_api_error(exc):
         return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(StorageUnavailable)
+    def handle_storage_unavailable(exc):
+        app.logger.warning("storage unavailable: %s", exc)
+        return error_response(503, "storage_unavailable", "Storage cannot be reached right now. Try again shortly.")
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc):
