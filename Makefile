@@ -21,9 +21,12 @@ $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
-setup: $(VENV)/.installed
+static/wasm/VERSION: package.json package-lock.json scripts/install-wasm.sh
+	scripts/install-wasm.sh
 
-test-setup: $(VENV)/.test-installed chromium
+setup: $(VENV)/.installed static/wasm/VERSION
+
+test-setup: $(VENV)/.test-installed static/wasm/VERSION chromium
 
 chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests"; \

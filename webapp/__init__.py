@@ -43,10 +43,12 @@ def register_extensions(app):
 def register_blueprints(app):
     from webapp.auth.cli import bp as users_cli
     from webapp.auth.views import bp as auth_views
+    from webapp.clips.views import bp as clips_views
+    from webapp.clips.wasm import bp as wasm_files
     from webapp.health.views import bp as health_views
     from webapp.recordings.cli import bp as recordings_cli, demo_bp
     from webapp.recordings.views import bp as recordings_views
     from webapp.storage.views import bp as storage_views
 
-    for blueprint in (auth_views, users_cli, recordings_views, recordings_cli, demo_bp, storage_views, health_views):
+    for blueprint in (auth_views, users_cli, recordings_views, clips_views, recordings_cli, demo_bp, storage_views, health_views, wasm_files):
         app.register_blueprint(blueprint)

@@ -35,3 +35,64 @@ export function listRecordings(listUrl, { type, cursor, limit = 50 }) {
   if (cursor) params.set('cursor', cursor);
   return request(`${listUrl}?${params}`);
 }
+
+export function getSource(playUrl) {
+  const url = new URL(playUrl, location.href);
+  url.searchParams.set('format', 'json');
+  return request(url.href);
+}
+
+export const createClip = (clipsUrl, body) => request(clipsUrl, { method: 'POST', body });
+export const completeClip = (completeUrl) => request(completeUrl, { method: 'POST', body: {} });
+export const getClip = (clipUrl) => request(clipUrl);
+export const deleteClip = (clipUrl) => request(clipUrl, { method: 'DELETE' });
+
+export function listClips(clipsUrl, { type, id }) {
+  return request(`${clipsUrl}?${new URLSearchParams({ type, id: String(id) })}`);
+}
+
+// Fetch a URL into a Blob, reporting (loaded, total) as the bytes arrive.
+export async function fetchBlob(url, { onProgress = () => {}, total = 0, signal } = {}) {
+  let response;
+  try {
+    response = await fetch(url, { signal, credentials: 'same-origin' });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'network', 'The recording could not be fetched. Check your connection.');
+  }
+  if (!response.ok) throw new ApiError(response.status, 'fetch_failed', `Fetching the recording failed (${response.status}).`);
+  const length = Number(response.headers.get('Content-Length')) || total;
+  const encoded = response.headers.get('Content-Encoding');
+  const expected = encoded && total ? total : length;  // compressed lengths do not count decoded bytes
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress(loaded, expected);
+  }
+  return new Blob(chunks, { type: response.headers.get('Content-Type') ?? '' });
+}
+
+// The presigned POST: fields first, then the file, like S3 wants; progress as it goes.
+export function uploadFile(upload, blob, { onProgress = () => {}, filename = 'clip.mp4' } = {}) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append('file', blob, filename);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', upload.url);
+    xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : blob.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let message = `The upload was refused (${xhr.status}).`;
+      try { message = JSON.parse(xhr.responseText).error.message ?? message; } catch { /* S3 answers XML */ }
+      reject(new ApiError(xhr.status, 'upload_failed', message));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'upload_failed', 'The upload failed. Check your connection and try again.'));
+    xhr.send(form);
+  });
+}

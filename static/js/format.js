@@ -22,3 +22,20 @@ export function formatDate(iso) {
   const date = new Date(iso);
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+// "75", "75.5", "1:15", "1:15.5" or "1:01:15" -> seconds; null when it is not a time.
+export function parseTime(text) {
+  const value = String(text ?? '').trim();
+  if (!/^\d+(:\d{1,2}){0,2}(\.\d+)?$/.test(value)) return null;
+  const parts = value.split(':');
+  if (parts.slice(1).some((part) => Number(part.split('.')[0]) >= 60)) return null;
+  return parts.reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+// Seconds -> "m:ss" (or "m:ss.s" when there is a fraction) for the Start / End inputs.
+export function formatTime(seconds) {
+  const whole = Math.floor(seconds);
+  const tenths = Math.round((seconds - whole) * 10);
+  const base = formatDuration(whole);
+  return tenths ? `${base}.${tenths}` : base;
+}

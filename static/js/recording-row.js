@@ -1,4 +1,6 @@
 // One recording in the list: its facts, Play (in place) and Download.
+import { ClipEditor } from './clip-editor.js';
+import { ClipList } from './clip-list.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
 
 function el(tag, className, text) {
@@ -9,8 +11,10 @@ function el(tag, className, text) {
 }
 
 export class RecordingRow {
-  constructor(recording) {
+  // settings: what the clip editor needs ({ clipsUrl, wasmBase, wasmSize, maxSeconds }).
+  constructor(recording, settings) {
     this.recording = recording;
+    this.settings = settings;
     this.$root = el('li', 'recording');
     this.$root.dataset.recordingId = String(recording.id);
     this.$root.dataset.recordingType = recording.type;
@@ -39,11 +43,36 @@ export class RecordingRow {
     $download.href = r.links.download;
     $download.setAttribute('download', '');
     $download.dataset.action = 'download';
-    this.$actions.append(this.$play, $download);
+    this.$clip = el('button', 'button', 'Create clip');
+    this.$clip.type = 'button';
+    this.$clip.setAttribute('aria-expanded', 'false');
+    this.$clip.addEventListener('click', () => this.toggleEditor());
+    this.$actions.append(this.$play, $download, this.$clip);
 
     this.$player = el('div', 'recording-player');
     this.$player.hidden = true;
-    this.$root.append($info, this.$actions, this.$player);
+    this.$editorSlot = el('div', 'recording-editor');
+    this.clips = new ClipList(r.clips ?? []);
+    this.$root.append($info, this.$actions, this.$player, this.$editorSlot, this.clips.$root);
+  }
+
+  toggleEditor() {
+    if (this.editor) {
+      this.editor.close();
+      return;
+    }
+    if (!this.$player.hidden) this.togglePlayer();
+    this.editor = new ClipEditor(this.recording, this.settings, {
+      onReady: (clip) => this.clips.add(clip),
+      onClose: () => {
+        this.editor = null;
+        this.$clip.setAttribute('aria-expanded', 'false');
+        this.$clip.textContent = 'Create clip';
+      },
+    });
+    this.$editorSlot.append(this.editor.$root);
+    this.$clip.setAttribute('aria-expanded', 'true');
+    this.$clip.textContent = 'Close editor';
   }
 
   togglePlayer() {

@@ -7,6 +7,12 @@ class RecordingsPage {
     if (!$root) throw new Error('recordings-page: no [data-module="recordings-page"] element');
     this.$root = $root;
     this.listUrl = $root.dataset.listUrl;
+    this.settings = {
+      clipsUrl: $root.dataset.clipsUrl,
+      wasmBase: $root.dataset.wasmBase,
+      wasmSize: Number($root.dataset.wasmSize) || 0,
+      maxSeconds: Number($root.dataset.clipMaxSeconds) || 600,
+    };
     this.$list = $root.querySelector('[data-list]');
     this.$more = $root.querySelector('[data-action="more"]');
     this.$states = Object.fromEntries([...$root.querySelectorAll('[data-state]')].map(($s) => [$s.dataset.state, $s]));
@@ -48,7 +54,7 @@ class RecordingsPage {
     this.$more.textContent = 'Loading…';
     try {
       const data = await listRecordings(this.listUrl, { type: this.type, cursor: this.cursor });
-      for (const recording of data.recordings) this.$list.append(new RecordingRow(recording).$root);
+      for (const recording of data.recordings) this.$list.append(new RecordingRow(recording, this.settings).$root);
       this.cursor = data.next_cursor;
       this.$more.hidden = !this.cursor;
       this.showState(this.$list.children.length ? null : 'empty');

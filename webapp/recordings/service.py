@@ -6,7 +6,7 @@ import mimetypes
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -79,7 +79,9 @@ def get_visible_recording(user, source_type, recording_id):
 def parse_limit(value):
     if value in (None, ""):
         return DEFAULT_PAGE_SIZE
-    if not (isinstance(value, str) and value.isdigit() and 1 <= int(value) <= MAX_PAGE_SIZE):
+    # isascii and the length first: "²" is a digit to str.isdigit, and int() of 5000 digits raises.
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6
+            and 1 <= int(value) <= MAX_PAGE_SIZE):
         raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
     return int(value)
 
@@ -94,10 +96,11 @@ def _decode_cursor(cursor):
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_iso, recording_id = json.loads(raw)
         created_at = datetime.fromisoformat(created_iso)
-        if created_at.tzinfo is None or not isinstance(recording_id, int) or isinstance(recording_id, bool):
+        if (created_at.tzinfo is None or not isinstance(recording_id, int) or isinstance(recording_id, bool)
+                or not 0 < recording_id < 2**63):  # the database cannot compare a larger integer
             raise ValueError
-        return created_at, recording_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        return created_at.astimezone(timezone.utc), recording_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "invalid_cursor", "cursor is not one this API gave out.") from None
 
 
@@ -119,12 +122,15 @@ def list_recordings(user, source_type, limit=DEFAULT_PAGE_SIZE, cursor=None):
     return [(recording, email) for recording, email in page], next_cursor
 
 
-def title_of(recording):
-    if recording.title:
-        return recording.title
+def _title_candidates(recording):
     if recording.source_type == "meet":
-        return recording.room_name or f"Meet recording {recording.id}"
-    return recording.caller or f"Voice call {recording.id}"
+        return recording.title, recording.room_name, f"Meet recording {recording.id}"
+    return recording.title, recording.caller, f"Voice call {recording.id}"
+
+
+def title_of(recording):
+    """The title, else the room name (or caller), else a name made from the id."""
+    return next(title for title in _title_candidates(recording) if title and title.strip())
 
 
 def serialize_recording(recording, owner_email=None):
@@ -168,7 +174,8 @@ def _extension(recording_url, source_type):
 
 def download_filename(recording):
     """`<title or room>-<YYYY-MM-DD>.<ext>`, safe to put in a header."""
-    stem = safe_filename(title_of(recording), fallback=recording.source_type)
+    # A title made only of characters a filename cannot hold falls back like an empty one.
+    stem = next(stem for stem in (safe_filename(title, fallback="") for title in _title_candidates(recording)) if stem)
     return f"{stem}-{recording.created_at:%Y-%m-%d}.{_extension(recording.recording_url, recording.source_type)}"
 
 
@@ -180,9 +187,19 @@ def media_location(recording, disposition):
     key = storage.key_for_url(recording.recording_url)
     if key is None:
         return MediaLocation(filename, content_type, disposition, external_url=recording.recording_url)
+    # Signing needs no network, so without this a missing object or an unreachable bucket would
+    # only show up as a broken redirect; head() raises StorageUnavailable (503) for the latter.
+    if storage.head(key) is None:
+        raise ApiError(404, "media_missing", "The recording's file is missing from storage.")
     url = storage.signed_download_url(key, filename=filename, disposition=disposition,
                                       content_type=content_type, ttl=current_app.config["SIGNED_URL_TTL"])
     return MediaLocation(filename, content_type, disposition, redirect_url=url)
+
+
+def browser_source_url(recording):
+    """Where the browser fetches the source to trim it: presigned, or our same-origin proxy."""
+    location = media_location(recording, "inline")
+    return location.redirect_url or url_for("recordings.play", type=recording.source_type, id=recording.id)
 
 
 # --- adding ---------------------------------------------------------------------

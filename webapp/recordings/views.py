@@ -1,6 +1,8 @@
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from webapp.clips import service as clip_service
+from webapp.clips.wasm import wasm_settings
 from webapp.recordings import service
 from webapp.recordings.delivery import send_media
 
@@ -15,7 +17,7 @@ def index():
 @bp.get("/recordings")
 @login_required
 def page():
-    return render_template("recordings/index.html")
+    return render_template("recordings/index.html", wasm=wasm_settings())
 
 
 @bp.get("/api/livekit/recordings")
@@ -24,8 +26,11 @@ def list_recordings():
     source_type = service.parse_type(request.args.get("type", "meet"))
     limit = service.parse_limit(request.args.get("limit"))
     rows, next_cursor = service.list_recordings(current_user, source_type, limit, request.args.get("cursor") or None)
-    return jsonify({"recordings": [service.serialize_recording(r, email) for r, email in rows],
-                    "next_cursor": next_cursor})
+    clips = clip_service.clips_by_recording(source_type, [recording.id for recording, _email in rows])
+    items = [{**service.serialize_recording(recording, email),
+              "clips": [clip_service.serialize_clip(clip) for clip in clips.get(recording.id, [])]}
+             for recording, email in rows]
+    return jsonify({"recordings": items, "next_cursor": next_cursor})
 
 
 def _requested_recording():
@@ -43,4 +48,8 @@ def download():
 @bp.get("/api/livekit/recordings/play")
 @login_required
 def play():
-    return send_media(service.media_location(_requested_recording(), "inline"))
+    recording = _requested_recording()
+    if request.args.get("format") == "json":  # for fetch(): a cross-origin redirect would hide the origin
+        return jsonify({"url": service.browser_source_url(recording), "size_bytes": recording.size_bytes,
+                        "expires_in": current_app.config["SIGNED_URL_TTL"]})
+    return send_media(service.media_location(recording, "inline"))

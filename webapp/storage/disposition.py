@@ -5,14 +5,24 @@ from urllib.parse import quote
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;%]+')
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() \-]+")
+# Controls beyond ASCII (C1), line separators, and invisible format characters such as the
+# right-to-left override that makes "clip\u202egpj.exe" read as "clipexe.jpg".
+_BREAKS = {"Cc", "Zl", "Zp"}
+_INVISIBLE = {"Cf", "Cs", "Co", "Cn"}
 
 
 def safe_filename(name, fallback="download"):
     """Strip control characters, quotes and path separators; keep it short and never empty."""
     name = unicodedata.normalize("NFC", str(name or ""))
+    name = "".join(_visible(ch) for ch in name)
     name = _UNSAFE.sub(" ", name)
     name = re.sub(r"\s+", " ", name).strip(" .")
     return name[:150].strip(" .") or fallback
+
+
+def _visible(ch):
+    category = unicodedata.category(ch)
+    return " " if category in _BREAKS else "" if category in _INVISIBLE else ch
 
 
 def content_disposition(disposition, filename):

@@ -1,0 +1,69 @@
+// The clips under a recording: range, length, size, status, Download and Delete.
+import { deleteClip } from './api.js';
+import { formatDuration, formatSize, formatTime } from './format.js';
+import { showToast } from './toast.js';
+
+const STATUS_LABELS = {
+  awaiting_upload: 'Uploading', queued: 'Queued', processing: 'Cutting on the server',
+  ready: 'Clip ready', failed: 'Failed', expired: 'Expired',
+};
+
+function el(tag, className, text) {
+  const $el = document.createElement(tag);
+  if (className) $el.className = className;
+  if (text !== undefined) $el.textContent = text;
+  return $el;
+}
+
+export class ClipList {
+  constructor(clips) {
+    this.$root = el('ul', 'clip-list');
+    this.$root.setAttribute('aria-label', 'Clips');
+    for (const clip of clips) this.add(clip, { prepend: false });
+  }
+
+  add(clip, { prepend = true } = {}) {
+    const $item = this.renderClip(clip);
+    const $existing = this.$root.querySelector(`[data-clip-id="${clip.id}"]`);
+    if ($existing) $existing.replaceWith($item);
+    else if (prepend) this.$root.prepend($item);
+    else this.$root.append($item);
+  }
+
+  renderClip(clip) {
+    const $item = el('li', 'clip');
+    $item.dataset.clipId = clip.id;
+    $item.dataset.status = clip.status;
+    const $info = el('div', 'clip-info');
+    $info.append(el('span', 'clip-range', `${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`));
+    if (clip.duration_seconds != null) $info.append(el('span', 'muted', formatDuration(clip.duration_seconds)));
+    if (clip.size_bytes != null) $info.append(el('span', 'muted', formatSize(clip.size_bytes)));
+    $info.append(el('span', `clip-status clip-status-${clip.status}`, STATUS_LABELS[clip.status] ?? clip.status));
+    if (clip.error) $info.append(el('span', 'clip-error', clip.error));
+
+    const $actions = el('div', 'clip-actions');
+    if (clip.links.download) {
+      const $download = el('a', 'button', 'Download');
+      $download.href = clip.links.download;
+      $download.setAttribute('download', '');
+      $actions.append($download);
+    }
+    const $delete = el('button', 'button button-quiet', 'Delete');
+    $delete.type = 'button';
+    $delete.addEventListener('click', async () => {
+      if (!window.confirm('Delete this clip? Its file is deleted too.')) return;
+      $delete.disabled = true;
+      try {
+        await deleteClip(clip.links.self);
+        $item.remove();
+        showToast('Clip deleted');
+      } catch (error) {
+        $delete.disabled = false;
+        showToast(error.message, { error: true });
+      }
+    });
+    $actions.append($delete);
+    $item.append($info, $actions);
+    return $item;
+  }
+}

@@ -1,0 +1,91 @@
+// All FFmpeg.wasm use: one lazily loaded instance (its core runs in a worker), and the cut.
+
+let instance = null;     // Promise<FFmpeg>
+let loadListeners = new Set();
+let mountCount = 0;
+
+function absolute(path) {
+  return new URL(path, location.href).href;  // relative URLs would resolve against the worker script
+}
+
+export function webAssemblySupported() {
+  return typeof WebAssembly === 'object' && typeof WebAssembly.instantiate === 'function';
+}
+
+// Load the core once per page; onProgress(loaded, total) while its .wasm downloads.
+export function loadFFmpeg({ base, wasmSize, onProgress }) {
+  if (onProgress) loadListeners.add(onProgress);
+  if (!instance) {
+    instance = (async () => {
+      const { FFmpeg } = await import(absolute(`${base}ffmpeg/index.js`));
+      const wasmBlob = await fetchWithProgress(absolute(`${base}core/ffmpeg-core.wasm`), wasmSize);
+      const wasmURL = URL.createObjectURL(new Blob([wasmBlob], { type: 'application/wasm' }));
+      const ffmpeg = new FFmpeg();
+      try {
+        await ffmpeg.load({ coreURL: absolute(`${base}core/ffmpeg-core.js`), wasmURL });
+      } finally {
+        URL.revokeObjectURL(wasmURL);
+      }
+      return ffmpeg;
+    })();
+    instance.catch(() => { instance = null; }).finally(() => { loadListeners = new Set(); });
+  }
+  return instance;
+}
+
+async function fetchWithProgress(url, total) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`FFmpeg could not be loaded (${response.status}).`);
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    for (const listener of loadListeners) listener(loaded, total);
+  }
+  return new Blob(chunks);
+}
+
+// After a failure the worker may hold a broken state or lots of memory: start afresh next time.
+export async function resetFFmpeg() {
+  const current = instance;
+  instance = null;
+  if (current) (await current.catch(() => null))?.terminate();
+}
+
+// Stream-copy START..END of the source Blob. The Blob is mounted with WORKERFS (no copy into
+// wasm memory, no 2 GB limit) and -ss comes before -i so the clip starts on a keyframe with video.
+export async function trimClip(ffmpeg, { source, start, end, audioOnly, onProgress = () => {} }) {
+  mountCount += 1;
+  const dir = `/source-${mountCount}`;
+  const output = `clip-${mountCount}.${audioOnly ? 'm4a' : 'mp4'}`;
+  const logs = [];
+  const onLog = ({ message }) => { logs.push(message); if (logs.length > 20) logs.shift(); };
+  const onProg = ({ progress }) => onProgress(Math.max(0, Math.min(1, progress)));
+  await ffmpeg.createDir(dir);
+  await ffmpeg.mount('WORKERFS', { blobs: [{ name: 'input', data: source }] }, dir);
+  ffmpeg.on('log', onLog);
+  ffmpeg.on('progress', onProg);
+  try {
+    const code = await ffmpeg.exec([
+      '-ss', start.toFixed(3), '-i', `${dir}/input`, '-t', (end - start).toFixed(3),
+      '-c', 'copy', '-avoid_negative_ts', 'make_zero', '-movflags', '+faststart', output,
+    ]);
+    // ffmpeg.wasm logs "Aborted()" after every run; the return code is what counts.
+    if (code !== 0) {
+      const reason = logs.filter((line) => line && !line.startsWith('Aborted')).slice(-2).join(' ');
+      throw new Error(`FFmpeg could not cut this recording${reason ? `: ${reason}` : '.'}`);
+    }
+    const data = await ffmpeg.readFile(output);
+    return new Blob([data.buffer], { type: audioOnly ? 'audio/mp4' : 'video/mp4' });
+  } finally {
+    ffmpeg.off('log', onLog);
+    ffmpeg.off('progress', onProg);
+    await ffmpeg.deleteFile(output).catch(() => {});
+    await ffmpeg.unmount(dir).catch(() => {});
+    await ffmpeg.deleteDir(dir).catch(() => {});
+  }
+}

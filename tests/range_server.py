@@ -1,0 +1,133 @@
+"""A real HTTP file server on 127.0.0.1 for the download proxy's tests.
+
+It serves registered files with Range (206, Content-Range, 416), If-Range, ETag and
+Last-Modified, answers a redirect on /redirect and 404 on /missing, and records every
+request it gets so that a test can assert what the proxy asked for (and what it did not).
+"""
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REDIRECT_TARGET = "/redirect-target"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "RangeServer/1.0"
+
+    def log_message(self, format, *args):  # keep the test output clean
+        pass
+
+    def do_GET(self):
+        self.server.owner.requests.append(SeenRequest("GET", self.path, dict(self.headers.items())))
+        path = self.path.split("?", 1)[0]
+        if path == "/redirect":
+            return self._empty(302, {"Location": REDIRECT_TARGET})
+        if path in self.server.owner.files:
+            return self._send_file(*self.server.owner.files[path])
+        return self._empty(404, {"Content-Type": "text/plain"}, b"not found")
+
+    def _empty(self, status, headers, body=b""):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_file(self, data, content_type):
+        size = len(data)
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        last_modified = formatdate(self.server.owner.mtime, usegmt=True)
+        common = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": last_modified,
+                  "Content-Type": content_type}
+        byte_range = self._byte_range(size, etag, last_modified)
+        if byte_range == "unsatisfiable":
+            return self._empty(416, {**common, "Content-Range": f"bytes */{size}"})
+        if byte_range is None:
+            status, body, extra = 200, data, {}
+        else:
+            start, end = byte_range
+            status, body, extra = 206, data[start:end + 1], {"Content-Range": f"bytes {start}-{end}/{size}"}
+        self.send_response(status)
+        for name, value in {**common, **extra}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _byte_range(self, size, etag, last_modified):
+        """(start, end) inclusive, None for the whole file, or "unsatisfiable"."""
+        header = self.headers.get("Range")
+        if not header:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range and if_range not in (etag, last_modified):
+            return None  # the client's copy is stale: send the whole new file
+        match = _RANGE.match(header.strip())
+        if not match or match.groups() == ("", ""):
+            return None  # several ranges or a malformed one: a server may ignore it
+        first, last = match.groups()
+        if first == "":
+            length = int(last)
+            if length == 0:
+                return "unsatisfiable"
+            return max(size - length, 0), size - 1
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+        if start >= size or end < start:
+            return "unsatisfiable"
+        return start, end
+
+
+class RangeServer:
+    """A threaded http.server on a free port of 127.0.0.1; use as a context manager."""
+
+    def __init__(self, mtime=1_700_000_000):
+        self.files = {}
+        self.requests = []
+        self.mtime = mtime
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.owner = self
+        self.port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+
+    def add_file(self, path, data, content_type="application/octet-stream"):
+        """Serve `data` at `path`; returns the full URL."""
+        self.files[path] = (data, content_type)
+        return self.base_url + path
+
+    def url(self, path):
+        return self.base_url + path
+
+    def paths_requested(self):
+        return [seen.path for seen in self.requests]
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,256 @@
+"""Clips: validate a request, sign the upload, check what arrived, list and delete."""
+import math
+import re
+import uuid
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from webapp.clips.models import RecordingClip
+from webapp.errors import ApiError
+from webapp.extensions import db
+from webapp.media import MediaError, probe
+from webapp.recordings import service as recordings
+from webapp.recordings.models import RECORDING_MODELS
+from webapp.storage import get_storage
+from webapp.storage.disposition import safe_filename
+
+MIN_CLIP_SECONDS = 1.0
+DURATION_TOLERANCE = 2.5  # stream copy cuts at keyframes
+UPLOAD_MARGIN = 1.5  # bitrate varies along a recording
+UPLOAD_SLACK_BYTES = 2_000_000  # a keyframe interval on each side plus the moov atom
+MP4_FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
+_CLIP_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+# --- parsing ----------------------------------------------------------------------
+
+def _number(body, name):
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a number of seconds.")
+    return float(value)
+
+
+def parse_clip_request(body):
+    """(type, id, start, end, mode, precise) from a JSON body; ApiError(400) for anything off."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    source_type = recordings.parse_type(body.get("type"))
+    recording_id = recordings.parse_id(body.get("id"))
+    start, end = _number(body, "start_seconds"), _number(body, "end_seconds")
+    mode = body.get("mode", "browser")
+    if mode not in ("browser", "server"):
+        raise ApiError(400, "invalid_mode", "mode must be browser or server.")
+    precise = body.get("precise", False)
+    if not isinstance(precise, bool):
+        raise ApiError(400, "invalid_precise", "precise must be true or false.")
+    if start < 0:
+        raise ApiError(400, "invalid_range", "start_seconds cannot be negative.")
+    if end <= start:
+        raise ApiError(400, "invalid_range", "end_seconds must be after start_seconds.")
+    if end - start < MIN_CLIP_SECONDS:
+        raise ApiError(400, "clip_too_short", "A clip lasts at least 1 second.")
+    max_seconds = current_app.config["CLIP_MAX_SECONDS"]
+    if end - start > max_seconds:
+        raise ApiError(400, "clip_too_long", f"A clip lasts at most {max_seconds} seconds.")
+    return source_type, recording_id, start, end, mode, precise
+
+
+# --- scope ---------------------------------------------------------------------------
+
+def get_visible_clip(user, clip_id):
+    """The clip if the user may see its recording; ApiError(404) otherwise."""
+    if not isinstance(clip_id, str) or not _CLIP_ID.match(clip_id):
+        raise ApiError(404, "not_found", "No such clip.")
+    clip = db.session.get(RecordingClip, clip_id)
+    if clip is None or clip.status == "expired":
+        raise ApiError(404, "not_found", "No such clip.")
+    model = RECORDING_MODELS[clip.source_type]
+    recording = db.session.scalar(recordings.visible_recordings(user, clip.source_type)
+                                  .where(model.id == clip.source_id))
+    if recording is None:
+        raise ApiError(404, "not_found", "No such clip.")
+    return clip, recording
+
+
+def list_clips(user, source_type, recording_id):
+    recording = recordings.get_visible_recording(user, source_type, recording_id)
+    clips = db.session.scalars(
+        select(RecordingClip)
+        .where(RecordingClip.source_type == source_type, RecordingClip.source_id == recording.id,
+               RecordingClip.status != "expired")
+        .order_by(RecordingClip.created_at.desc())
+    ).all()
+    return recording, clips
+
+
+def clips_by_recording(source_type, recording_ids):
+    """{recording id: [clips, newest first]} for a page of recordings, in one query."""
+    if not recording_ids:
+        return {}
+    clips = db.session.scalars(
+        select(RecordingClip)
+        .where(RecordingClip.source_type == source_type, RecordingClip.source_id.in_(recording_ids),
+               RecordingClip.status.in_(("queued", "processing", "ready", "failed")))
+        .order_by(RecordingClip.created_at.desc())
+    ).all()
+    grouped = {}
+    for clip in clips:
+        grouped.setdefault(clip.source_id, []).append(clip)
+    return grouped
+
+
+# --- creating a browser clip -----------------------------------------------------------
+
+def _is_audio_only(recording):
+    return recording.source_type == "voice" or recording.recording_url.lower().endswith((".m4a", ".mp3", ".ogg", ".wav"))
+
+
+def _upload_limit(recording, source_size, start, end):
+    """Bytes the clip may have: the source's bitrate times the clip's length, with a margin."""
+    if not source_size:
+        return current_app.config["BROWSER_TRIM_MAX_BYTES"]
+    if not recording.duration_seconds:
+        return source_size
+    estimate = source_size / recording.duration_seconds * (end - start) * UPLOAD_MARGIN + UPLOAD_SLACK_BYTES
+    return int(min(source_size, estimate))
+
+
+def create_clip(user, source_type, recording_id, start, end, mode, precise):
+    """A new clip row; for the browser also the source URL and a presigned upload."""
+    recording = recordings.get_visible_recording(user, source_type, recording_id)
+    if mode == "server":
+        raise ApiError(400, "server_mode_unavailable", "Cutting on the server is not available yet.")
+    if recording.duration_seconds and end > recording.duration_seconds + 0.05:
+        raise ApiError(400, "invalid_range",
+                       f"end_seconds is past the end of the recording ({recording.duration_seconds:.1f} s).")
+    storage = get_storage()
+    source_key = storage.key_for_url(recording.recording_url)
+    source_size = recording.size_bytes
+    if source_key and not source_size:
+        info = storage.head(source_key)
+        source_size = info.size if info else None
+    audio_only = _is_audio_only(recording)
+    clip_id = uuid.uuid4().hex
+    clip = RecordingClip(
+        id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
+        start_seconds=start, end_seconds=end, mode=mode, precise=precise,
+        status="awaiting_upload" if mode == "browser" else "queued",
+        storage_key=f"clips/{clip_id}.{'m4a' if audio_only else 'mp4'}",
+        upload_max_bytes=_upload_limit(recording, source_size, start, end), user_id=user.id,
+    )
+    db.session.add(clip)
+    db.session.commit()
+    ttl = current_app.config["SIGNED_URL_TTL"]
+    upload = storage.signed_upload(clip.storage_key, content_type=clip_content_type(clip),
+                                   max_bytes=clip.upload_max_bytes, ttl=ttl)
+    return clip, recordings.browser_source_url(recording), upload
+
+
+def clip_content_type(clip):
+    return "audio/mp4" if clip.storage_key.endswith(".m4a") else "video/mp4"
+
+
+# --- completing ------------------------------------------------------------------------
+
+class ClipRejected(ApiError):
+    """The uploaded clip failed a check: 422, the row failed and the object deleted."""
+
+    def __init__(self, clip, message):
+        super().__init__(422, "clip_rejected", message)
+        self.clip = clip
+
+
+def complete_clip(clip):
+    """Check the uploaded object for real and mark the clip ready; ClipRejected otherwise."""
+    if clip.status == "ready":
+        return clip  # idempotent
+    if clip.status == "failed":
+        raise ClipRejected(clip, clip.error or "This clip failed.")
+    if clip.status != "awaiting_upload":
+        raise ApiError(409, "not_awaiting_upload", f"This clip is {clip.status}, not waiting for an upload.")
+    storage = get_storage()
+    try:
+        info = verify_clip_object(clip)
+    except MediaError as exc:
+        storage.delete(clip.storage_key)
+        clip.status, clip.error = "failed", str(exc)
+        db.session.commit()
+        raise ClipRejected(clip, clip.error) from None
+    clip.status, clip.error = "ready", None
+    clip.size_bytes, clip.duration_seconds = info
+    clip.clip_url = clip.storage_key
+    db.session.commit()
+    return clip
+
+
+def verify_clip_object(clip):
+    """(size, duration) of the uploaded clip; MediaError with the reason in words when it is wrong."""
+    storage = get_storage()
+    info = storage.head(clip.storage_key)
+    if info is None:
+        raise MediaError("Nothing was uploaded for this clip.")
+    if info.size == 0:
+        raise MediaError("The uploaded clip is empty.")
+    if clip.upload_max_bytes and info.size > clip.upload_max_bytes:
+        raise MediaError(f"The uploaded clip is {info.size} bytes, more than the {clip.upload_max_bytes} allowed.")
+    expected_type = clip_content_type(clip)
+    if info.content_type and info.content_type.split(";")[0].strip() != expected_type:
+        raise MediaError(f"The uploaded clip is {info.content_type}, not {expected_type}.")
+    source = storage.local_path(clip.storage_key) or storage.signed_download_url(
+        clip.storage_key, filename="clip", disposition="inline", ttl=300)
+    try:
+        media = probe(source)
+    except MediaError as exc:
+        raise MediaError(f"The uploaded clip cannot be played: {exc}.") from None
+    if not set(media.format_name.split(",")) & MP4_FORMATS:
+        raise MediaError(f"The uploaded clip is {media.format_name}, not MP4.")
+    if expected_type == "video/mp4" and not media.has_video:
+        raise MediaError("The uploaded clip has no video.")
+    wanted = clip.end_seconds - clip.start_seconds
+    if abs(media.duration_seconds - wanted) > DURATION_TOLERANCE:
+        raise MediaError(f"The uploaded clip lasts {media.duration_seconds:.1f} s, "
+                         f"but {wanted:.1f} s were asked for.")
+    return info.size, round(media.duration_seconds, 3)
+
+
+# --- reading and deleting ------------------------------------------------------------------
+
+def clip_filename(clip, recording):
+    def stamp(seconds):
+        seconds = int(seconds)
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    stem = safe_filename(recordings.title_of(recording), fallback=clip.source_type)
+    return f"{stem}-clip-{stamp(clip.start_seconds)}-{stamp(clip.end_seconds)}.{clip.storage_key.rsplit('.', 1)[1]}"
+
+
+def clip_media_location(clip, recording, disposition):
+    if clip.status != "ready":
+        raise ApiError(409, "not_ready", f"This clip is {clip.status}, not ready yet.")
+    filename = clip_filename(clip, recording)
+    url = get_storage().signed_download_url(clip.storage_key, filename=filename, disposition=disposition,
+                                            content_type=clip_content_type(clip),
+                                            ttl=current_app.config["SIGNED_URL_TTL"])
+    return recordings.MediaLocation(filename, clip_content_type(clip), disposition, redirect_url=url)
+
+
+def delete_clip(clip):
+    get_storage().delete(clip.storage_key)
+    db.session.delete(clip)
+    db.session.commit()
+
+
+def serialize_clip(clip):
+    links = {"self": url_for("clips.get_clip", clip_id=clip.id),
+             "complete": url_for("clips.complete", clip_id=clip.id)}
+    if clip.status == "ready":
+        links["download"] = url_for("clips.download", clip_id=clip.id)
+        links["play"] = url_for("clips.play", clip_id=clip.id)
+    return {
+        "id": clip.id, "type": clip.source_type, "recording_id": clip.source_id,
+        "start_seconds": clip.start_seconds, "end_seconds": clip.end_seconds,
+        "mode": clip.mode, "precise": clip.precise, "status": clip.status,
+        "size_bytes": clip.size_bytes, "duration_seconds": clip.duration_seconds, "error": clip.error,
+        "created_at": clip.created_at.isoformat(), "links": links,
+    }

@@ -1,0 +1,67 @@
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, login_required
+
+from webapp.clips import service
+from webapp.recordings import service as recordings
+from webapp.recordings.delivery import send_media
+
+bp = Blueprint("clips", __name__, url_prefix="/api/livekit/recordings/clips")
+
+
+@bp.post("")
+@login_required
+def create():
+    params = service.parse_clip_request(request.get_json(silent=True))
+    clip, source_url, upload = service.create_clip(current_user, *params)
+    return jsonify({"clip": service.serialize_clip(clip), "source_url": source_url,
+                    "upload": upload.as_json()}), 201
+
+
+@bp.get("")
+@login_required
+def list_clips():
+    source_type = recordings.parse_type(request.args.get("type"))
+    recording_id = recordings.parse_id(request.args.get("id"))
+    _recording, clips = service.list_clips(current_user, source_type, recording_id)
+    return jsonify({"clips": [service.serialize_clip(clip) for clip in clips]})
+
+
+@bp.get("/<clip_id>")
+@login_required
+def get_clip(clip_id):
+    clip, _recording = service.get_visible_clip(current_user, clip_id)
+    return jsonify({"clip": service.serialize_clip(clip)})
+
+
+@bp.post("/<clip_id>/complete")
+@login_required
+def complete(clip_id):
+    clip, _recording = service.get_visible_clip(current_user, clip_id)
+    try:
+        clip = service.complete_clip(clip)
+    except service.ClipRejected as exc:
+        return jsonify({"error": {"code": exc.code, "message": exc.message},
+                        "clip": service.serialize_clip(exc.clip)}), exc.status
+    return jsonify({"clip": service.serialize_clip(clip)})
+
+
+@bp.get("/<clip_id>/download")
+@login_required
+def download(clip_id):
+    clip, recording = service.get_visible_clip(current_user, clip_id)
+    return send_media(service.clip_media_location(clip, recording, "attachment"))
+
+
+@bp.get("/<clip_id>/play")
+@login_required
+def play(clip_id):
+    clip, recording = service.get_visible_clip(current_user, clip_id)
+    return send_media(service.clip_media_location(clip, recording, "inline"))
+
+
+@bp.delete("/<clip_id>")
+@login_required
+def delete(clip_id):
+    clip, _recording = service.get_visible_clip(current_user, clip_id)
+    service.delete_clip(clip)
+    return "", 204
