@@ -4,14 +4,14 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import auth, jobs, security, storage
-from webapp.config import PROJECT_ROOT, load_config, load_secret_key, validate_config
+from webapp.config import PROJECT_ROOT, instance_path as default_instance_path, load_config, load_secret_key, validate_config
 from webapp.errors import register_errorhandlers
 from webapp.extensions import csrf, db, limiter, migrate
 
 
 def create_app(test_config=None, instance_path=None):
     """The application: configuration, extensions, blueprints, error handlers, commands."""
-    app = Flask(__name__, instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+    app = Flask(__name__, instance_path=instance_path or default_instance_path(),
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config = load_config(app.instance_path)
@@ -43,6 +43,7 @@ def register_extensions(app):
 def register_blueprints(app):
     from webapp.auth.cli import bp as users_cli
     from webapp.auth.views import bp as auth_views
+    from webapp.clips.cli import bp as clips_cli
     from webapp.clips.views import bp as clips_views
     from webapp.clips.wasm import bp as wasm_files
     from webapp.health.views import bp as health_views
@@ -50,5 +51,5 @@ def register_blueprints(app):
     from webapp.recordings.views import bp as recordings_views
     from webapp.storage.views import bp as storage_views
 
-    for blueprint in (auth_views, users_cli, recordings_views, clips_views, recordings_cli, demo_bp, storage_views, health_views, wasm_files):
+    for blueprint in (auth_views, users_cli, recordings_views, clips_views, clips_cli, recordings_cli, demo_bp, storage_views, health_views, wasm_files):
         app.register_blueprint(blueprint)

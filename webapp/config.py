@@ -27,6 +27,12 @@ def _list(raw):
     return [item.strip().lower() for item in (raw or "").split(",") if item.strip()]
 
 
+def instance_path():
+    """INSTANCE_PATH, else <project>/instance: the database, storage, secret key and queue live there."""
+    load_dotenv(PROJECT_ROOT / ".env")
+    return os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
 def database_url(raw, instance):
     """The SQLAlchemy URL; plain postgres:// URLs (Supabase, Heroku) use the psycopg 3 driver."""
     if not raw:
@@ -81,6 +87,9 @@ def load_config(instance_path):
         "CLIP_MAX_SECONDS": _int("CLIP_MAX_SECONDS", 600),
         "BROWSER_TRIM_MAX_BYTES": _int("BROWSER_TRIM_MAX_BYTES", 1_500_000_000),
         "FFMPEG_BINARY": env("FFMPEG_BINARY") or None,
+        "JOB_QUEUE_NAME": env("JOB_QUEUE_NAME", "reclip"),
+        "CLIP_JOB_RETRY_DELAY": _int("CLIP_JOB_RETRY_DELAY", 10),
+        "CLIP_JOB_STALE_SECONDS": _int("CLIP_JOB_STALE_SECONDS", 120),
         "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_HASH,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -60,7 +60,10 @@ def register_errorhandlers(app):
     def handle_http_exception(exc):
         if exc.code in (301, 302, 303, 307, 308):
             return exc
-        return error_response(exc.code, _code_for(exc), exc.description)
+        body, status = error_response(exc.code, _code_for(exc), exc.description)
+        # Keep what the protocol needs: Content-Range on a 416, Allow on a 405.
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):

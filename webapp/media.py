@@ -1,5 +1,7 @@
 """FFmpeg: the binary from the imageio-ffmpeg wheel, and probing with PyAV."""
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
 
 import av
@@ -53,16 +55,34 @@ def _stream_duration(container):
     return max(durations, default=0.0)
 
 
-def run_ffmpeg(args, timeout=600):
-    """Run ffmpeg with args; MediaError with ffmpeg's last lines when it fails."""
+def run_ffmpeg(args, timeout=600, on_tick=None, tick_seconds=5.0):
+    """Run ffmpeg with args; MediaError with ffmpeg's last lines when it fails.
+
+    on_tick() is called every tick_seconds while ffmpeg runs (a job's heartbeat).
+    """
     cmd = [ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise MediaError(f"ffmpeg took longer than {timeout} s") from exc
-    if result.returncode != 0:
-        tail = " ".join(result.stderr.strip().splitlines()[-3:])
-        raise MediaError(f"ffmpeg failed: {tail or 'exit code ' + str(result.returncode)}")
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            while True:
+                try:
+                    returncode = process.wait(timeout=min(tick_seconds, max(0.0, deadline - time.monotonic())))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        raise MediaError(f"ffmpeg took longer than {timeout} s") from None
+                    if on_tick:
+                        on_tick()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    if returncode != 0:
+        tail = " ".join(stderr.strip().splitlines()[-3:])
+        raise MediaError(f"ffmpeg failed: {tail or 'exit code ' + str(returncode)}")
 
 
 def generate_test_media(path, seconds, *, video=True, size="1280x720", frequency=440):

@@ -7,6 +7,9 @@ from webapp.extensions import login_manager
 
 
 def init_app(app):
+    # The final PUBLIC_BASE_URL decides, also when create_app was given one that the environment lacks.
+    if app.config.get("PUBLIC_BASE_URL", "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

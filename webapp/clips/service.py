@@ -118,34 +118,50 @@ def _upload_limit(recording, source_size, start, end):
 
 
 def create_clip(user, source_type, recording_id, start, end, mode, precise):
-    """A new clip row; for the browser also the source URL and a presigned upload."""
+    """A new clip row. Browser: with the source URL and a presigned upload. Server: queued for the job."""
     recording = recordings.get_visible_recording(user, source_type, recording_id)
-    if mode == "server":
-        raise ApiError(400, "server_mode_unavailable", "Cutting on the server is not available yet.")
     if recording.duration_seconds and end > recording.duration_seconds + 0.05:
         raise ApiError(400, "invalid_range",
                        f"end_seconds is past the end of the recording ({recording.duration_seconds:.1f} s).")
+    if precise and mode != "server":
+        raise ApiError(400, "precise_needs_server", "An exact cut is made on the server: use mode server.")
+    clip_id = uuid.uuid4().hex
+    clip = RecordingClip(
+        id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
+        start_seconds=start, end_seconds=end, mode=mode, precise=precise, user_id=user.id,
+        storage_key=f"clips/{clip_id}.{'m4a' if _is_audio_only(recording) else 'mp4'}",
+    )
+    if mode == "server":
+        return _queue_server_clip(clip), None, None
     storage = get_storage()
     source_key = storage.key_for_url(recording.recording_url)
     source_size = recording.size_bytes
     if source_key and not source_size:
         info = storage.head(source_key)
         source_size = info.size if info else None
-    audio_only = _is_audio_only(recording)
-    clip_id = uuid.uuid4().hex
-    clip = RecordingClip(
-        id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
-        start_seconds=start, end_seconds=end, mode=mode, precise=precise,
-        status="awaiting_upload" if mode == "browser" else "queued",
-        storage_key=f"clips/{clip_id}.{'m4a' if audio_only else 'mp4'}",
-        upload_max_bytes=_upload_limit(recording, source_size, start, end), user_id=user.id,
-    )
+    clip.status = "awaiting_upload"
+    clip.upload_max_bytes = _upload_limit(recording, source_size, start, end)
+    # Sign first: if storage fails, no row is left behind.
+    source_url = recordings.browser_source_url(recording)
+    upload = storage.signed_upload(clip.storage_key, content_type=clip_content_type(clip),
+                                   max_bytes=clip.upload_max_bytes, ttl=current_app.config["SIGNED_URL_TTL"])
     db.session.add(clip)
     db.session.commit()
-    ttl = current_app.config["SIGNED_URL_TTL"]
-    upload = storage.signed_upload(clip.storage_key, content_type=clip_content_type(clip),
-                                   max_bytes=clip.upload_max_bytes, ttl=ttl)
-    return clip, recordings.browser_source_url(recording), upload
+    return clip, source_url, upload
+
+
+def _queue_server_clip(clip):
+    clip.status = "queued"
+    db.session.add(clip)
+    db.session.commit()
+    try:
+        current_app.extensions["jobs"]["cut_clip"](clip.id)
+    except Exception as exc:  # the queue's own errors (Redis, SQLite) have no common base class
+        current_app.logger.warning("could not queue clip %s: %s", clip.id, exc)
+        db.session.delete(clip)
+        db.session.commit()
+        raise ApiError(503, "queue_unavailable", "The job queue cannot be reached right now. Try again shortly.") from None
+    return clip
 
 
 def clip_content_type(clip):
@@ -250,7 +266,7 @@ def serialize_clip(clip):
     return {
         "id": clip.id, "type": clip.source_type, "recording_id": clip.source_id,
         "start_seconds": clip.start_seconds, "end_seconds": clip.end_seconds,
-        "mode": clip.mode, "precise": clip.precise, "status": clip.status,
+        "mode": clip.mode, "precise": clip.precise, "status": clip.status, "step": clip.step,
         "size_bytes": clip.size_bytes, "duration_seconds": clip.duration_seconds, "error": clip.error,
         "created_at": clip.created_at.isoformat(), "links": links,
     }

@@ -13,6 +13,8 @@ bp = Blueprint("clips", __name__, url_prefix="/api/livekit/recordings/clips")
 def create():
     params = service.parse_clip_request(request.get_json(silent=True))
     clip, source_url, upload = service.create_clip(current_user, *params)
+    if clip.mode == "server":
+        return jsonify({"clip": service.serialize_clip(clip)}), 202
     return jsonify({"clip": service.serialize_clip(clip), "source_url": source_url,
                     "upload": upload.as_json()}), 201
 

@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.storage.base import InvalidKey, ObjectInfo, Storage, StorageUnavailable, UploadTarget, check_key
@@ -39,7 +39,9 @@ class LocalStorage(Storage):
         return path
 
     def _url(self, endpoint, **values):
-        if self.base_url:  # outside a request (CLI, worker) or behind a proxy
+        if self.base_url and not has_request_context():  # CLI, worker: url_for has no host to build on
+            return self.base_url + current_app.url_map.bind("").build(endpoint, values)
+        if self.base_url:  # behind a proxy
             return self.base_url + url_for(endpoint, **values)
         return url_for(endpoint, _external=True, **values)
 
