@@ -1,5 +1,5 @@
 // The clip editor: player, Start / End, presets, i / o keys, Generate clip with named progress.
-import { completeClip, createClip, deleteClip, fetchBlob, getSource, uploadFile } from './api.js';
+import { completeClip, createClip, deleteClip, fetchBlob, getClip, getSource, uploadFile } from './api.js';
 import { formatSize, formatTime, parseTime } from './format.js';
 import { loadFFmpeg, resetFFmpeg, trimClip, webAssemblySupported } from './trim.js';
 
@@ -12,8 +12,21 @@ function el(tag, className, text) {
 
 let editorCount = 0;
 
+const SERVER_STEPS = {
+  queued: 'Waiting for the server', cutting: 'Cutting on the server',
+  uploading: 'Saving the clip', checking: 'Checking the clip',
+};
+
+function looksLikePhone() {
+  if (navigator.userAgentData?.mobile) return true;
+  if (/iPhone|iPod|Android.+Mobile|Windows Phone/i.test(navigator.userAgent)) return true;
+  return window.matchMedia('(pointer: coarse)').matches && Math.min(screen.width, screen.height) < 600;
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 export class ClipEditor {
-  // settings: { clipsUrl, wasmBase, wasmSize, maxSeconds }; onReady(clip) when a clip is made.
+  // settings: { clipsUrl, wasmBase, wasmSize, maxSeconds, browserMaxBytes }; onReady(clip) when a clip is made.
   constructor(recording, settings, { onReady, onClose }) {
     this.recording = recording;
     this.settings = settings;
@@ -54,10 +67,20 @@ export class ClipEditor {
     $fields.append($presets);
 
     const $hint = el('p', 'clip-hint muted', 'Times in seconds or m:ss. Keys: i sets Start, o sets End at the playhead.');
+    const $exactLabel = el('label', 'clip-exact');
+    this.$exact = el('input');
+    this.$exact.type = 'checkbox';
+    this.$exact.name = 'precise';
+    this.$exact.addEventListener('change', () => this.showMode());
+    $exactLabel.append(this.$exact, document.createTextNode(' Exact cut (slower, on the server)'));
+    this.$mode = el('p', 'clip-mode muted');
+    this.$mode.hidden = true;
     this.$generate = this.button('Generate clip', () => this.generate(), 'button button-primary');
+    this.$tryServer = this.button('Try on the server', () => this.generate({ forceServer: true }));
+    this.$tryServer.hidden = true;
     const $close = this.button('Close', () => this.close(), 'button button-quiet');
     const $buttons = el('div', 'clip-buttons');
-    $buttons.append(this.$generate, $close);
+    $buttons.append(this.$generate, this.$tryServer, $close);
 
     this.$progress = el('div', 'clip-progress');
     this.$progress.hidden = true;
@@ -70,7 +93,7 @@ export class ClipEditor {
     this.$message = el('p', 'clip-message');
     this.$message.setAttribute('role', 'alert');
     this.$message.hidden = true;
-    this.$root.append(this.$media, $fields, $hint, $buttons, this.$progress, this.$message);
+    this.$root.append(this.$media, $fields, $hint, $exactLabel, this.$mode, $buttons, this.$progress, this.$message);
   }
 
   field($parent, label, name, value) {
@@ -119,8 +142,29 @@ export class ClipEditor {
   }
 
   // Start loading FFmpeg and fetching the source while the person picks in and out points.
+  // Why this clip must be cut on the server, in words; null when the browser can do it.
+  serverReason() {
+    if (this.$exact.checked) return 'an exact cut is made on the server';
+    if (!webAssemblySupported()) return 'this browser has no WebAssembly';
+    if (looksLikePhone()) return 'this device is a phone';
+    if (navigator.deviceMemory && navigator.deviceMemory < 4) return 'this device has little memory';
+    const size = this.recording.size_bytes;
+    if (size && this.settings.browserMaxBytes && size > this.settings.browserMaxBytes) return 'the recording is too large to cut in the browser';
+    return null;
+  }
+
+  showMode() {
+    const reason = this.serverReason();
+    this.$mode.textContent = reason ? `Cutting on the server: ${reason}.` : '';
+    this.$mode.hidden = !reason;
+    if (!reason && !this.ffmpeg) this.prepare();
+  }
+
   prepare() {
-    if (!webAssemblySupported()) return;
+    if (this.serverReason()) {
+      this.showMode();
+      return;
+    }
     this.prepareFFmpeg();
     this.prepareSource();
   }
@@ -184,15 +228,17 @@ export class ClipEditor {
     this.$message.hidden = !text;
   }
 
-  async generate() {
+  async generate({ forceServer = false } = {}) {
     if (this.busy) return;
     const range = this.validate();
     if (typeof range === 'string') {
       this.showMessage(range, { error: true });
       return;
     }
-    if (!webAssemblySupported()) {
-      this.showMessage('This browser cannot cut clips (it has no WebAssembly). Try a recent Chrome, Edge, Firefox or Safari.', { error: true });
+    this.$tryServer.hidden = true;
+    const reason = forceServer ? 'the browser could not cut it' : this.serverReason();
+    if (reason) {
+      await this.generateOnServer(range, reason);
       return;
     }
     this.busy = true;
@@ -234,6 +280,44 @@ export class ClipEditor {
         this.ffmpeg = null;
       }
       if (this.currentStep === 'fetch') this.source = null;
+      this.$tryServer.hidden = false;
+    } finally {
+      this.busy = false;
+      this.$generate.disabled = false;
+    }
+  }
+
+  // The server cuts the clip (a phone, no WebAssembly, a huge source, an exact cut, or a wasm failure);
+  // the job's progress is polled with backoff.
+  async generateOnServer(range, reason) {
+    this.busy = true;
+    this.$generate.disabled = true;
+    this.$mode.textContent = `Cutting on the server: ${reason}.`;
+    this.$mode.hidden = false;
+    this.showMessage('');
+    try {
+      this.setStep('create', 'Sending to the server');
+      let { clip } = await createClip(this.settings.clipsUrl, {
+        type: this.recording.type, id: this.recording.id, start_seconds: range.start, end_seconds: range.end,
+        mode: 'server', precise: this.$exact.checked,
+      });
+      let delay = 500;
+      while (clip.status === 'queued' || clip.status === 'processing') {
+        const step = clip.status === 'queued' ? 'queued' : (clip.step ?? 'cutting');
+        this.setStep(step, SERVER_STEPS[step] ?? 'Cutting on the server');
+        await sleep(delay);
+        delay = Math.min(delay * 1.5, 5000);
+        ({ clip } = await getClip(clip.links.self));
+      }
+      this.$progress.hidden = true;
+      if (clip.status !== 'ready') throw new Error(clip.error ?? `The clip ended ${clip.status}.`);
+      this.showMessage('Clip ready');
+      this.$root.dataset.step = 'ready';
+      this.onReady(clip);
+    } catch (error) {
+      this.$progress.hidden = true;
+      this.$root.dataset.step = 'failed';
+      this.showMessage(`Cutting on the server failed: ${error.message}`, { error: true });
     } finally {
       this.busy = false;
       this.$generate.disabled = false;

@@ -12,6 +12,7 @@ class RecordingsPage {
       wasmBase: $root.dataset.wasmBase,
       wasmSize: Number($root.dataset.wasmSize) || 0,
       maxSeconds: Number($root.dataset.clipMaxSeconds) || 600,
+      browserMaxBytes: Number($root.dataset.browserTrimMaxBytes) || 0,
     };
     this.$list = $root.querySelector('[data-list]');
     this.$more = $root.querySelector('[data-action="more"]');
