@@ -49,7 +49,10 @@ def register_blueprints(app):
     from webapp.health.views import bp as health_views
     from webapp.recordings.cli import bp as recordings_cli, demo_bp
     from webapp.recordings.views import bp as recordings_views
+    from webapp.shares.views import bp as shares_views
     from webapp.storage.views import bp as storage_views
 
-    for blueprint in (auth_views, users_cli, recordings_views, clips_views, clips_cli, recordings_cli, demo_bp, storage_views, health_views, wasm_files):
+    blueprints = (auth_views, users_cli, recordings_views, recordings_cli, demo_bp, clips_views, clips_cli,
+                  wasm_files, shares_views, storage_views, health_views)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)

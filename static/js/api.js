@@ -89,10 +89,23 @@ export function uploadFile(upload, blob, { onProgress = () => {}, filename = 'cl
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
       let message = `The upload was refused (${xhr.status}).`;
-      try { message = JSON.parse(xhr.responseText).error.message ?? message; } catch { /* S3 answers XML */ }
+      try {
+        message = JSON.parse(xhr.responseText).error.message ?? message;
+      } catch {  // S3 answers <Error><Code>..</Code><Message>..</Message></Error>
+        const reason = new DOMParser().parseFromString(xhr.responseText, 'application/xml')
+          .querySelector('Error > Message')?.textContent;
+        if (reason) message = `The storage refused the upload (${xhr.status}): ${reason}`;
+      }
       reject(new ApiError(xhr.status, 'upload_failed', message));
     };
     xhr.onerror = () => reject(new ApiError(0, 'upload_failed', 'The upload failed. Check your connection and try again.'));
     xhr.send(form);
   });
+}
+
+export const createShareLink = (body) => request('/api/share-links', { method: 'POST', body });
+export const revokeShareLink = (id) => request(`/api/share-links/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+export function listShareLinks({ targetType, targetId }) {
+  return request(`/api/share-links?${new URLSearchParams({ target_type: targetType, target_id: String(targetId) })}`);
 }

@@ -1,6 +1,8 @@
 // The clips under a recording: range, length, size, status, Download and Delete.
-import { deleteClip } from './api.js';
+import { createShareLink, deleteClip } from './api.js';
 import { formatDuration, formatSize, formatTime } from './format.js';
+import { ManageLinks } from './manage-links.js';
+import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
 
 const STATUS_LABELS = {
@@ -62,6 +64,18 @@ export class ClipList {
         showToast(error.message, { error: true });
       }
     });
+    if (clip.status === 'ready') {
+      const title = `Clip ${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`;
+      const share = new ShareMenu({
+        title,
+        downloadUrl: clip.links.download,
+        fileName: `clip-${clip.id.slice(0, 8)}.${clip.type === 'voice' ? 'm4a' : 'mp4'}`,
+        getLink: () => createShareLink({ target_type: 'clip', target_id: clip.id, default: true })
+          .then(({ share_link: link }) => link.url),
+        onManage: () => new ManageLinks({ targetType: 'clip', targetId: clip.id, title }),
+      });
+      $actions.append(share.$root);
+    }
     $actions.append($delete);
     $item.append($info, $actions);
     return $item;

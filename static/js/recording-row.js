@@ -1,7 +1,10 @@
 // One recording in the list: its facts, Play (in place) and Download.
 import { ClipEditor } from './clip-editor.js';
 import { ClipList } from './clip-list.js';
+import { createShareLink } from './api.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
+import { ManageLinks } from './manage-links.js';
+import { ShareMenu } from './share-menu.js';
 
 function el(tag, className, text) {
   const $el = document.createElement(tag);
@@ -47,7 +50,14 @@ export class RecordingRow {
     this.$clip.type = 'button';
     this.$clip.setAttribute('aria-expanded', 'false');
     this.$clip.addEventListener('click', () => this.toggleEditor());
-    this.$actions.append(this.$play, $download, this.$clip);
+    const share = new ShareMenu({
+      title: r.title,
+      downloadUrl: r.links.download,
+      getLink: () => createShareLink({ target_type: r.type, target_id: r.id, default: true })
+        .then(({ share_link: link }) => link.url),
+      onManage: () => new ManageLinks({ targetType: r.type, targetId: r.id, title: r.title }),
+    });
+    this.$actions.append(this.$play, $download, this.$clip, share.$root);
 
     this.$player = el('div', 'recording-player');
     this.$player.hidden = true;

@@ -8,10 +8,9 @@ from sqlalchemy import select, update
 
 from webapp.clips import service
 from webapp.clips.models import RecordingClip
-from webapp.errors import ApiError
 from webapp.extensions import db
 from webapp.media import MediaError, run_ffmpeg
-from webapp.recordings.proxy import resolve_allowed
+from webapp.recordings.service import ffmpeg_input
 from webapp.storage import StorageError, get_storage
 from webapp.timeutil import utcnow
 
@@ -40,21 +39,6 @@ def _heartbeat(clip_id):
 def _set_step(clip, step):
     clip.step = step
     db.session.commit()
-
-
-def _source_for_ffmpeg(clip):
-    """A local path, a presigned URL (ffmpeg then fetches only the byte ranges it needs) or an allowed URL."""
-    storage = get_storage()
-    key = storage.key_for_url(clip.recording_url)
-    if key:
-        return storage.local_path(key) or storage.signed_download_url(
-            key, filename="source", disposition="inline", ttl=900)
-    try:
-        resolve_allowed(clip.recording_url, current_app.config["PROXY_ALLOWED_HOSTS"],
-                        current_app.config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
-    except ApiError as exc:
-        raise MediaError(exc.message) from None
-    return clip.recording_url
 
 
 def ffmpeg_cut_args(source, start, end, output, *, precise, audio_only):
@@ -98,7 +82,7 @@ def _cut_and_store(clip):
     audio_only = clip.storage_key.endswith(".m4a")
     with tempfile.TemporaryDirectory(prefix="reclip-clip-") as tmp:
         output = Path(tmp) / f"clip{Path(clip.storage_key).suffix}"
-        args = ffmpeg_cut_args(_source_for_ffmpeg(clip), clip.start_seconds, clip.end_seconds, output,
+        args = ffmpeg_cut_args(ffmpeg_input(clip.recording_url), clip.start_seconds, clip.end_seconds, output,
                                precise=clip.precise, audio_only=audio_only)
         stale = current_app.config["CLIP_JOB_STALE_SECONDS"]
         try:

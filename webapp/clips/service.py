@@ -27,7 +27,9 @@ _CLIP_ID = re.compile(r"^[0-9a-f]{32}$")
 
 def _number(body, name):
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # An integer beyond float range (JSON allows 10**400) makes math.isfinite raise OverflowError.
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or (isinstance(value, int) and abs(value) > 2**1023) or not math.isfinite(value)):
         raise ApiError(400, f"invalid_{name}", f"{name} must be a number of seconds.")
     return float(value)
 

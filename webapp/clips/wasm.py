@@ -36,7 +36,7 @@ def wasm_file(version, filename):
     if version != wasm_version() or not filename.endswith((".js", ".wasm")):
         abort(404)
     directory = f"{current_app.static_folder}/wasm"
-    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
+    gzip_ok = request.accept_encodings.quality("gzip") > 0  # "gzip;q=0" means no
     if filename.endswith(".wasm") and gzip_ok:
         response = send_from_directory(directory, filename + ".gz", mimetype="application/wasm",
                                        max_age=ONE_YEAR, conditional=True)

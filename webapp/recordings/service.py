@@ -3,7 +3,6 @@ import base64
 import binascii
 import json
 import mimetypes
-import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -200,6 +199,23 @@ def browser_source_url(recording):
     """Where the browser fetches the source to trim it: presigned, or our same-origin proxy."""
     location = media_location(recording, "inline")
     return location.redirect_url or url_for("recordings.play", type=recording.source_type, id=recording.id)
+
+
+def ffmpeg_input(recording_url):
+    """What ffmpeg or PyAV should open: a local path, a presigned URL (read by byte ranges), or an
+    external URL that the proxy rules allow; MediaError when it is not allowed."""
+    storage = get_storage()
+    key = storage.key_for_url(recording_url)
+    if key:
+        return storage.local_path(key) or storage.signed_download_url(
+            key, filename="source", disposition="inline", ttl=900)
+    from webapp.recordings.proxy import resolve_allowed
+    try:
+        resolve_allowed(recording_url, current_app.config["PROXY_ALLOWED_HOSTS"],
+                        current_app.config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
+    except ApiError as exc:
+        raise MediaError(exc.message) from None
+    return recording_url
 
 
 # --- adding ---------------------------------------------------------------------

@@ -40,12 +40,18 @@ class S3Storage(Storage):
 
     def _key_from_http(self, url, path):
         host = (url.hostname or "").lower()
-        endpoint_host = (urlparse(self.endpoint_url).hostname or "").lower() if self.endpoint_url else ""
         if host.startswith(f"{self.bucket}.s3.") and host.endswith(".amazonaws.com") or host == f"{self.bucket}.s3.amazonaws.com":
             return path  # virtual-hosted AWS URL
-        path_style_hosts = {endpoint_host} if endpoint_host else {"s3.amazonaws.com", f"s3.{self.region}.amazonaws.com"}
-        if host in path_style_hosts and path.startswith(self.bucket + "/"):
-            return path[len(self.bucket) + 1:]
+        if self.endpoint_url:
+            # The same host *and port*; Supabase's endpoint has a path (/storage/v1/s3) before the bucket.
+            endpoint = urlparse(self.endpoint_url)
+            same_host = (host, _port(url)) == ((endpoint.hostname or "").lower(), _port(endpoint))
+            bucket_path = "/".join(part for part in (unquote(endpoint.path).strip("/"), self.bucket) if part)
+        else:
+            same_host = host in {"s3.amazonaws.com", f"s3.{self.region}.amazonaws.com"}
+            bucket_path = self.bucket
+        if same_host and path.startswith(bucket_path + "/"):
+            return path[len(bucket_path) + 1:]
         return None
 
     def signed_download_url(self, key, *, filename, disposition="attachment", content_type=None, ttl):
@@ -119,6 +125,13 @@ def _is_key(value):
         return True
     except Exception:
         return False
+
+
+def _port(url):
+    try:
+        return url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number matches no endpoint
+        return None
 
 
 def _status(exc):
