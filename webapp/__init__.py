@@ -47,12 +47,13 @@ def register_blueprints(app):
     from webapp.clips.views import bp as clips_views
     from webapp.clips.wasm import bp as wasm_files
     from webapp.health.views import bp as health_views
+    from webapp.openapi import bp as openapi_doc
     from webapp.recordings.cli import bp as recordings_cli, demo_bp
     from webapp.recordings.views import bp as recordings_views
     from webapp.shares.views import bp as shares_views
     from webapp.storage.views import bp as storage_views
 
     blueprints = (auth_views, users_cli, recordings_views, recordings_cli, demo_bp, clips_views, clips_cli,
-                  wasm_files, shares_views, storage_views, health_views)
+                  wasm_files, shares_views, storage_views, health_views, openapi_doc)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,0 +1,143 @@
+"""The OpenAPI description of the JSON API, served at /api/openapi.json."""
+from flask import Blueprint, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description):
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _json(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+TYPE_PARAM = {"name": "type", "in": "query", "required": True, "schema": {"type": "string", "enum": ["meet", "voice"]}}
+ID_PARAM = {"name": "id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}}
+CLIP_ID_PARAM = {"name": "clip_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+TOKEN_PARAM = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+COMMON_ERRORS = {"400": _error("Bad input"), "401": _error("Not logged in"), "404": _error("Not found or not yours")}
+REDIRECT = {"302": {"description": "Redirect to a short-lived presigned URL",
+                    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}}
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "Reclip API", "version": "1.0.0",
+             "description": "Play, download, clip and share meeting and call recordings. Session cookie auth; "
+                            "unsafe methods need the X-CSRFToken header (the page's meta csrf-token)."},
+    "components": {
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "Recording": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "type": {"type": "string", "enum": ["meet", "voice"]},
+                "title": {"type": "string"}, "product": {"type": "string"}, "owner": {"type": ["string", "null"]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "duration_seconds": {"type": ["number", "null"]}, "size_bytes": {"type": ["integer", "null"]},
+                "links": {"type": "object"}, "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}}}},
+            "Clip": {"type": "object", "properties": {
+                "id": {"type": "string"}, "type": {"type": "string"}, "recording_id": {"type": "integer"},
+                "start_seconds": {"type": "number"}, "end_seconds": {"type": "number"},
+                "mode": {"type": "string", "enum": ["browser", "server"]}, "precise": {"type": "boolean"},
+                "status": {"type": "string", "enum": ["awaiting_upload", "queued", "processing", "ready", "failed", "expired"]},
+                "step": {"type": ["string", "null"]}, "size_bytes": {"type": ["integer", "null"]},
+                "duration_seconds": {"type": ["number", "null"]}, "error": {"type": ["string", "null"]},
+                "created_at": {"type": "string", "format": "date-time"}, "links": {"type": "object"}}},
+            "ClipRequest": {"type": "object", "required": ["type", "id", "start_seconds", "end_seconds"], "properties": {
+                "type": {"type": "string", "enum": ["meet", "voice"]}, "id": {"type": "integer", "minimum": 1},
+                "start_seconds": {"type": "number", "minimum": 0}, "end_seconds": {"type": "number"},
+                "mode": {"type": "string", "enum": ["browser", "server"], "default": "browser"},
+                "precise": {"type": "boolean", "default": False}}},
+            "ShareLink": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "url": {"type": ["string", "null"]},
+                "target_type": {"type": "string", "enum": ["meet", "voice", "clip"]}, "target_id": {"type": "string"},
+                "expires_at": {"type": ["string", "null"]}, "revoked_at": {"type": ["string", "null"]},
+                "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
+                "allow_download": {"type": "boolean"}, "has_password": {"type": "boolean"},
+                "is_default": {"type": "boolean"}, "view_count": {"type": "integer"}}},
+            "ShareLinkRequest": {"type": "object", "required": ["target_type", "target_id"], "properties": {
+                "target_type": {"type": "string", "enum": ["meet", "voice", "clip"]},
+                "target_id": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+                "expires_in_seconds": {"type": ["integer", "null"], "minimum": 60, "maximum": 31536000},
+                "allow_download": {"type": "boolean", "default": True},
+                "password": {"type": ["string", "null"], "minLength": 4, "maxLength": 128},
+                "default": {"type": "boolean", "default": False}}},
+        },
+    },
+    "security": [{"session": []}],
+    "paths": {
+        "/api/livekit/recordings": {"get": {
+            "summary": "List recordings, newest first", "parameters": [
+                {**TYPE_PARAM, "required": False},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _json("A page", {"type": "object", "properties": {
+                "recordings": {"type": "array", "items": {"$ref": "#/components/schemas/Recording"}},
+                "next_cursor": {"type": ["string", "null"]}}}), **COMMON_ERRORS}}},
+        "/api/livekit/recordings/download": {"get": {
+            "summary": "Download (attachment)", "parameters": [TYPE_PARAM, ID_PARAM],
+            "responses": {**REDIRECT, "200": {"description": "Streamed (external URL), Range supported"},
+                          "206": {"description": "Partial content"}, **COMMON_ERRORS,
+                          "502": _error("Upstream failed"), "503": _error("Storage unreachable")}}},
+        "/api/livekit/recordings/play": {"get": {
+            "summary": "Play (inline); format=json answers the source URL for fetch()",
+            "parameters": [TYPE_PARAM, ID_PARAM, {"name": "format", "in": "query", "schema": {"enum": ["json"]}}],
+            "responses": {**REDIRECT, "200": {"description": "Streamed, or the JSON source"}, **COMMON_ERRORS}}},
+        "/api/livekit/recordings/clips": {
+            "post": {"summary": "Create a clip", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ClipRequest"}}}},
+                "responses": {"201": _json("Browser clip: upload it, then complete", {"type": "object", "properties": {
+                    "clip": {"$ref": "#/components/schemas/Clip"}, "source_url": {"type": "string"},
+                    "upload": {"type": "object", "properties": {"url": {"type": "string"}, "fields": {"type": "object"}}}}}),
+                    "202": _json("Server clip queued", {"type": "object", "properties": {"clip": {"$ref": "#/components/schemas/Clip"}}}),
+                    **COMMON_ERRORS, "503": _error("Storage or queue unreachable")}},
+            "get": {"summary": "Clips of a recording", "parameters": [TYPE_PARAM, ID_PARAM],
+                    "responses": {"200": _json("Clips", {"type": "object", "properties": {
+                        "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}}}}), **COMMON_ERRORS}}},
+        "/api/livekit/recordings/clips/{clip_id}": {
+            "parameters": [CLIP_ID_PARAM],
+            "get": {"summary": "One clip", "responses": {"200": _json("The clip", {"type": "object", "properties": {
+                "clip": {"$ref": "#/components/schemas/Clip"}}}), **COMMON_ERRORS}},
+            "delete": {"summary": "Delete a clip and its file", "responses": {"204": {"description": "Deleted"}, **COMMON_ERRORS}}},
+        "/api/livekit/recordings/clips/{clip_id}/complete": {"parameters": [CLIP_ID_PARAM], "post": {
+            "summary": "Check the uploaded clip", "responses": {
+                "200": _json("Ready", {"type": "object", "properties": {"clip": {"$ref": "#/components/schemas/Clip"}}}),
+                "409": _error("Not waiting for an upload"),
+                "422": _json("Rejected: the clip failed", {"type": "object", "properties": {
+                    "error": ERROR, "clip": {"$ref": "#/components/schemas/Clip"}}}), **COMMON_ERRORS}}},
+        "/api/livekit/recordings/clips/{clip_id}/download": {"parameters": [CLIP_ID_PARAM], "get": {
+            "summary": "Download a ready clip", "responses": {**REDIRECT, "409": _error("Not ready"), **COMMON_ERRORS}}},
+        "/api/livekit/recordings/clips/{clip_id}/play": {"parameters": [CLIP_ID_PARAM], "get": {
+            "summary": "Play a ready clip (inline)", "responses": {**REDIRECT, "409": _error("Not ready"), **COMMON_ERRORS}}},
+        "/api/share-links": {
+            "post": {"summary": "Create a share link (default: the reusable Copy-link link)",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/ShareLinkRequest"}}}},
+                     "responses": {"201": _json("Created", {"type": "object", "properties": {
+                         "share_link": {"$ref": "#/components/schemas/ShareLink"}}}),
+                         "200": _json("The existing default link", {"type": "object"}), **COMMON_ERRORS}},
+            "get": {"summary": "Own share links (super admin: all)", "parameters": [
+                {"name": "target_type", "in": "query", "schema": {"type": "string", "enum": ["meet", "voice", "clip"]}},
+                {"name": "target_id", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _json("Links", {"type": "object", "properties": {
+                    "share_links": {"type": "array", "items": {"$ref": "#/components/schemas/ShareLink"}}}}), **COMMON_ERRORS}}},
+        "/api/share-links/{link_id}": {"delete": {
+            "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"204": {"description": "Revoked"}, **COMMON_ERRORS}}},
+        "/s/{token}/media": {"get": {"summary": "Inline media of a share link", "security": [], "parameters": [TOKEN_PARAM],
+                                     "responses": {**REDIRECT, "404": _error("Unknown"), "410": _error("Revoked or expired")}}},
+        "/s/{token}/download": {"get": {"summary": "Download through a share link", "security": [], "parameters": [TOKEN_PARAM],
+                                        "responses": {**REDIRECT, "403": _error("Downloads not allowed"), "410": _error("Revoked or expired")}}},
+        "/healthz": {"get": {"summary": "Health", "security": [], "responses": {
+            "200": _json("Healthy", {"type": "object"}), "503": _json("Unhealthy", {"type": "object"})}}},
+    },
+}
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return jsonify(SPEC)
