@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
@@ -122,6 +123,15 @@ def app_config():
 @pytest.fixture
 def app(db_url, tmp_path, app_config):
     app = create_app(_test_config(db_url, tmp_path, **app_config), instance_path=str(tmp_path / "instance"))
+
+    # The test keeps an app context open (for factories), so requests reuse it and its `g`;
+    # in production every request has its own. Forget the per-request globals (the logged-in
+    # user, the CSRF token) after each request so clients cannot see each other's.
+    @app.teardown_request
+    def forget_request_globals(exc):
+        for name in list(vars(g)):
+            g.pop(name, None)
+
     with app.app_context():
         if db_url.startswith("postgresql"):
             if db_url not in _pg_migrated:

@@ -4,7 +4,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import jsonify
+from flask import g, jsonify
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -201,6 +201,20 @@ def test_api_post_without_csrf_header_is_400_json(app, api_post_url):
     assert accepted.get_json() == {"received": True}
 
 
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/api/livekit/recordings/clips"),
+    ("POST", "/api/livekit/recordings/clips/0123456789abcdef0123456789abcdef/complete"),
+    ("DELETE", "/api/livekit/recordings/clips/0123456789abcdef0123456789abcdef"),
+    ("POST", "/api/share-links"),
+    ("DELETE", "/api/share-links/1"),
+])
+def test_every_unsafe_api_route_needs_the_csrf_header(app, login, method, path):
+    client = login(make_user(super_admin=True))
+    response = client.flask.open(path, method=method, json={"type": "meet", "id": 1})
+    assert_json_error(response, 400, "csrf_failed")
+    assert response.get_json()["error"]["message"] == "The CSRF token is missing."
+
+
 def test_csrf_token_of_another_session_is_refused(app, api_post_url):
     user = make_user()
     first, second = Client(app).login(user.email), Client(app).login(user.email)
@@ -208,30 +222,28 @@ def test_csrf_token_of_another_session_is_refused(app, api_post_url):
     assert_json_error(response, 400, "csrf_failed")
 
 
-@pytest.mark.parametrize("path", ["/login", "/recordings", "/no-such-page", "/login?failed"])
-def test_every_html_page_carries_the_csrf_meta_tag(app, login, path):
-    client = login(make_user())
-    if path == "/login?failed":
-        client.flask.post("/logout", headers={"X-CSRFToken": client.csrf_token})
-        client.refresh_csrf()
+@pytest.mark.parametrize("logged_in, method, path, status", [
+    (False, "GET", "/login", 200),
+    (False, "POST", "/login", 401),  # the form again after a failed login
+    (False, "GET", "/no-such-page", 404),
+    (True, "GET", "/recordings", 200),
+    (True, "GET", "/no-such-page", 404),
+])
+def test_every_html_page_carries_the_csrf_meta_tag(app, client, login, logged_in, method, path, status):
+    if logged_in:
+        client = login(make_user())
+    if method == "POST":
         response = post_login(client, "nobody@example.com", "wrong password")
-        assert response.status_code == 401
     else:
         response = client.get(path)
-        assert response.status_code in (200, 302, 404)
-        if response.status_code == 302:  # a logged-in /login goes to the recordings page
-            response = client.get(response.headers["Location"])
+    assert response.status_code == status
     assert response.mimetype == "text/html"
     match = META_CSRF.search(response.get_data(as_text=True))
-    assert match, f"no <meta name=\"csrf-token\"> on {path}"
-    assert len(match.group(1)) > 20
-
-
-def test_error_pages_carry_the_csrf_meta_tag(client):
-    response = client.get("/no-such-page")
-    assert response.status_code == 404
-    assert response.mimetype == "text/html"
-    assert META_CSRF.search(response.get_data(as_text=True))
+    assert match, f"no <meta name=\"csrf-token\"> on {method} {path}"
+    # It is the token this session's unsafe requests need: a form post with it gets past CSRF (401, not 400).
+    checked = client.flask.post("/login", data={"email": "x@example.com", "password": "wrong password",
+                                                "csrf_token": match.group(1)})
+    assert checked.status_code == 401
 
 
 # --- the rate limit ---------------------------------------------------------------------
@@ -318,10 +330,11 @@ class TestBehindHttps:
 
     def test_session_cookie_is_secure_when_the_public_url_is_https(self, app):
         make_user(email="ada@example.com")
-        client = app.test_client()
-        token = META_CSRF.search(client.get("/login", base_url="https://reclip.example").get_data(as_text=True))
-        response = client.post("/login", base_url="https://reclip.example",
-                               data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": token.group(1)})
+        client, base = app.test_client(), "https://reclip.example"
+        token = META_CSRF.search(client.get("/login", base_url=base).get_data(as_text=True)).group(1)
+        # Over https Flask-WTF also wants a same-origin Referer, which browsers send with the form.
+        response = client.post("/login", base_url=base, headers={"Referer": f"{base}/login"},
+                               data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": token})
         assert response.status_code == 302
         morsel, header = set_cookie(response, app.config["SESSION_COOKIE_NAME"])
         assert morsel["secure"] is True, header
@@ -340,7 +353,6 @@ def test_default_password_hash_is_scrypt_n_2_17_r_8_p_1(tmp_path, monkeypatch):
         hashed = service.hash_password("correct horse battery")  # one hash: it is slow on purpose
     assert hashed.startswith("scrypt:131072:8:1$")
     assert check_password_hash(hashed, "correct horse battery")
-    assert not check_password_hash(hashed, "correct horse battery!")
 
 
 def test_stored_password_is_a_hash(app):

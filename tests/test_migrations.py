@@ -69,7 +69,7 @@ def test_db_upgrade_builds_the_schema_from_nothing(fresh_app, empty_database_url
 
     flask_command(fresh_app, "db", "upgrade")
 
-    assert table_names(empty_database_url) == TABLES | {"alembic_version"}
+    assert TABLES | {"alembic_version"} <= table_names(empty_database_url)
     with fresh_app.app_context(), db.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
 
