@@ -4,7 +4,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import g, jsonify
+from flask import jsonify
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
