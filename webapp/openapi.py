@@ -128,6 +128,12 @@ SPEC = {
         "/api/share-links/{link_id}": {"delete": {
             "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {"204": {"description": "Revoked"}, **COMMON_ERRORS}}},
+        "/api/livekit/webhook": {"post": {
+            "summary": "LiveKit Egress webhook: Authorization is a JWT (HS256, iss = LIVEKIT_API_KEY) whose sha256 "
+                       "claim is the base64 SHA-256 of the body; egress_ended registers the recording",
+            "security": [], "requestBody": {"required": True, "content": {"application/webhook+json": {"schema": {"type": "object"}}}},
+            "responses": {"200": _json("Handled", {"type": "object", "properties": {"status": {"type": "string"}}}),
+                          "400": _error("Bad event"), "401": _error("Bad signature"), "404": _error("Not configured")}}},
         "/s/{token}/media": {"get": {"summary": "Inline media of a share link", "security": [], "parameters": [TOKEN_PARAM],
                                      "responses": {**REDIRECT, "404": _error("Unknown"), "410": _error("Revoked or expired")}}},
         "/s/{token}/download": {"get": {"summary": "Download through a share link", "security": [], "parameters": [TOKEN_PARAM],

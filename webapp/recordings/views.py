@@ -1,9 +1,13 @@
+import json
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.clips import service as clip_service
 from webapp.clips.wasm import wasm_settings
-from webapp.recordings import service
+from webapp.errors import ApiError
+from webapp.extensions import csrf
+from webapp.recordings import service, webhook
 from webapp.recordings.delivery import send_media
 
 bp = Blueprint("recordings", __name__)
@@ -53,3 +57,16 @@ def play():
         return jsonify({"url": service.browser_source_url(recording), "size_bytes": recording.size_bytes,
                         "expires_in": current_app.config["SIGNED_URL_TTL"]})
     return send_media(service.media_location(recording, "inline"))
+
+
+@bp.post("/api/livekit/webhook")
+@csrf.exempt  # authorised by LiveKit's signed token instead
+def livekit_webhook():
+    request.max_content_length = 1_000_000
+    body = request.get_data(cache=False)
+    webhook.verify(request.headers.get("Authorization"), body)
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "The body is not JSON.") from None
+    return jsonify({"status": webhook.handle_event(event)})
