@@ -66,7 +66,9 @@ export class ShareMenu {
       button('TikTok', () => this.openUploadPage('TikTok')),
     );
     if (navigator.share) this.$panel.append(button('Share…', () => this.systemShare()));
-    if (this.onManage) this.$panel.append(button('Manage links', () => this.onManage(), 'button button-quiet'));
+    // Links may be revoked in Manage links: forget the remembered one so Copy link asks again.
+    const manage = () => { this.linkPromise = null; this.onManage(); };
+    if (this.onManage) this.$panel.append(button('Manage links', manage, 'button button-quiet'));
     this.$hint = el('div', 'share-hint');
     this.$hint.hidden = true;
     this.$root.append($copy, this.$toggle, this.$panel, this.$hint);

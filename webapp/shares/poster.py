@@ -49,9 +49,8 @@ def ensure_poster(recording, clip):
 
 @lru_cache(maxsize=1024)
 def _dimensions(source_key):
-    source = ffmpeg_input(source_key)
     try:
-        info = probe(source)
+        info = probe(ffmpeg_input(source_key))  # an external URL the proxy may not fetch raises too
     except MediaError:
         return None
     return (info.width, info.height) if info.width else None

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import current_app, request, url_for
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from webapp.auth.service import hash_password
@@ -55,7 +56,9 @@ def parse_share_request(body):
     allow_download = body.get("allow_download", True)
     if not isinstance(allow_download, bool):
         raise ApiError(400, "invalid_allow_download", "allow_download must be true or false.")
-    password = body.get("password") or None
+    password = body.get("password")
+    if password == "":  # an empty field means no password; 0 or false are junk, not "none"
+        password = None
     if password is not None and (not isinstance(password, str) or not 4 <= len(password) <= 128):
         raise ApiError(400, "invalid_password", "password must be 4 to 128 characters.")
     default = body.get("default", False)
@@ -129,7 +132,15 @@ def create_share_link(user, target_type, target_id, expires_in, allow_download, 
         is_default=default,
     )
     db.session.add(link)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two Copy link clicks at once derive the same default token: the first one won.
+        db.session.rollback()
+        existing = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == hash_token(token)))
+        if not default or existing is None:
+            raise
+        return existing, token, False
     return link, token, True
 
 
