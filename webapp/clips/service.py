@@ -247,6 +247,8 @@ def clip_media_location(clip, recording, disposition):
     if clip.status != "ready":
         raise ApiError(409, "not_ready", f"This clip is {clip.status}, not ready yet.")
     filename = clip_filename(clip, recording)
+    if get_storage().head(clip.storage_key) is None:
+        raise ApiError(404, "media_missing", "The clip's file is missing from storage.")
     url = get_storage().signed_download_url(clip.storage_key, filename=filename, disposition=disposition,
                                             content_type=clip_content_type(clip),
                                             ttl=current_app.config["SIGNED_URL_TTL"])
