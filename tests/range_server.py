@@ -6,6 +6,7 @@ request it gets so that a test can assert what the proxy asked for (and what it 
 """
 import hashlib
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -91,6 +92,15 @@ class _Handler(BaseHTTPRequestHandler):
         return start, end
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that hangs up mid-body (the proxy closing early) is normal here, not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class RangeServer:
     """A threaded http.server on a free port of 127.0.0.1; use as a context manager."""
 
@@ -98,8 +108,7 @@ class RangeServer:
         self.files = {}
         self.requests = []
         self.mtime = mtime
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self.port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
