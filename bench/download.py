@@ -11,9 +11,12 @@ It prints ONE JSON line of figures on stdout; progress goes to stderr. Everythin
 1. Redirect: requests/s and p50/p99 latency of the download endpoint (a 302 to the local
    backend's signed URL, for a logged-in member) under gunicorn (2 workers, gthread, 4 threads,
    like scripts/serve.sh), on SQLite and on PostgreSQL (a fresh database, dropped at the end),
-   next to a bare Flask `redirect()` app under the same gunicorn settings, with the same load
-   (wrk when installed, else a keep-alive Python client). ratio = download_rps / bare_rps.
-   Target: ratio >= 0.7.
+   next to a bare Flask `redirect()` app under the same gunicorn settings (measured before and
+   after the others, averaged), with the same load (wrk when installed, else a keep-alive Python
+   client). ratio = download_rps / bare_rps. Target: ratio >= 0.7.
+   Each run also reports the gunicorn workers' CPU time per request (cpu_ratio = bare / download)
+   and how many cores other processes took meanwhile (other_load_cores; the PostgreSQL server
+   counts there too): requests/s on a busy host says little, CPU per request much more.
 2. Proxy: a 1 GiB file (cached in bench/.cache/) served with Range support by a small server in
    another process, registered as an external recording_url, downloaded through the endpoint by
    one streaming client. MB/s, the same file read from disk (MB/s), and the gunicorn workers'
@@ -28,6 +31,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -42,10 +46,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))  # webapp, when run as bench/download.py
+
 CACHE = PROJECT / "bench" / ".cache"
 BIG_FILE = CACHE / "big.bin"
-if str(PROJECT) not in sys.path:
-    sys.path.insert(0, str(PROJECT))
 BIG_SIZE = 1024 ** 3  # 1 GiB
 HOST = "127.0.0.1"
 EMAIL = "bench-member@example.com"
@@ -374,7 +378,10 @@ def _cookies(headers, jar):
         cookie = SimpleCookie()
         cookie.load(value)
         for name, morsel in cookie.items():
-            jar[name] = morsel.value
+            if morsel.value and morsel["max-age"] != "0":
+                jar[name] = morsel.value
+            else:  # a deleted cookie (flask-login clears remember_token at login)
+                jar.pop(name, None)
     return jar
 
 
@@ -504,20 +511,52 @@ def run_python_load(port, path, cookie, duration, connections):
             "requests": len(latencies), "errors": errors}
 
 
-def load(args, port, path, cookie, workdir, label):
+def _proc_cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _host_busy_seconds():
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    busy = sum(values) - values[3] - values[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load(args, server, path, cookie, workdir, label):
+    """Warm up, then measure: rate, latency, and where the CPU went (the workers, the load
+    generator, and everything else on the host, which tells how noisy the machine was)."""
     def once(duration):
         if args.use_wrk:
-            return run_wrk(port, path, cookie, duration, args.connections, workdir)
-        return run_python_load(port, path, cookie, duration, args.connections)
+            return run_wrk(server.port, path, cookie, duration, args.connections, workdir)
+        return run_python_load(server.port, path, cookie, duration, args.connections)
 
     once(args.warmup)
+    workers = server.workers()
+    cpu0 = sum(_proc_cpu_seconds(pid) for pid in workers)
+    host0, own0, wall0 = _host_busy_seconds(), _own_cpu_seconds(), time.monotonic()
     result = once(args.duration)
+    wall = time.monotonic() - wall0
+    worker_cpu = sum(_proc_cpu_seconds(pid) for pid in workers) - cpu0
+    loadgen_cpu = _own_cpu_seconds() - own0
+    other_cores = max(0.0, (_host_busy_seconds() - host0 - worker_cpu - loadgen_cpu) / wall)
     log(f"{label}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, "
-        f"{result['errors']} errors")
+        f"{worker_cpu / max(1, result['requests']) * 1000:.2f} CPU-ms/req, {result['errors']} errors; "
+        f"workers {worker_cpu / wall:.2f} cores, load generator {loadgen_cpu / wall:.2f}, "
+        f"other processes {other_cores:.2f}")
     if result["errors"]:
         raise RuntimeError(f"{label}: {result['errors']} requests failed or did not answer 302")
     return {"rps": round(result["rps"], 1), "p50_ms": round(result["p50_ms"], 3),
-            "p99_ms": round(result["p99_ms"], 3), "requests": result["requests"]}
+            "p99_ms": round(result["p99_ms"], 3), "requests": result["requests"],
+            "cpu_ms_per_req": round(worker_cpu / max(1, result["requests"]) * 1000, 3),
+            "other_load_cores": round(other_cores, 2)}
 
 
 # --- proxy stream ---------------------------------------------------------------------------------
@@ -686,7 +725,7 @@ def bench_app(args, cleanup, workdir, label, database_url, mp4, big_url, proxy):
         log(f"{label}: logged in (POST /login took {login_seconds * 1000:.0f} ms)")
         path = f"/api/livekit/recordings/download?type=meet&id={ids['meet_id']}"
         check_redirect(server.port, path, cookie, Path(mp4).stat().st_size)
-        result = load(args, server.port, path, cookie, workdir, label)
+        result = load(args, server, path, cookie, workdir, label)
         proxy_result = None
         if proxy:
             proxy_result = measure_proxy(server, f"/api/livekit/recordings/download?type=meet&id={ids['big_id']}",
@@ -694,6 +733,15 @@ def bench_app(args, cleanup, workdir, label, database_url, mp4, big_url, proxy):
         return result, proxy_result
     finally:
         server.stop()
+
+
+def measure_bare(args, cleanup, workdir, mp4, label):
+    bare = Gunicorn(cleanup, workdir, "bare_wsgi", app_env("sqlite://", workdir, mp4, None), "bare")
+    try:
+        bare.wait_ready("/r")
+        return load(args, bare, "/r", None, workdir, label)
+    finally:
+        bare.stop()
 
 
 def main():
@@ -721,12 +769,15 @@ def main():
     def on_signal(signum, _frame):
         if signum == signal.SIGALRM:
             raise BudgetExceeded(f"the benchmark passed its budget of {args.budget} s")
+        log(f"signal {signum}: stopping")
         raise SystemExit(128 + signum)
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGALRM, on_signal)
     signal.alarm(args.budget)
     started = time.monotonic()
+    loadavg_at_start = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="reclip-bench-")
     cleanup.add("temp dir", lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
@@ -748,12 +799,7 @@ def main():
         log(f"load: {'wrk' if args.use_wrk else 'python'}, {args.connections} connections, "
             f"{args.warmup} s warm-up + {args.duration} s each; gunicorn {WORKERS} workers x {THREADS} threads")
 
-        bare = Gunicorn(cleanup, workdir, "bare_wsgi", app_env("sqlite://", workdir, mp4, None), "bare")
-        try:
-            bare.wait_ready("/r")
-            bare_result = load(args, bare.port, "/r", None, workdir, "bare_redirect")
-        finally:
-            bare.stop()
+        bare_runs = [measure_bare(args, cleanup, workdir, mp4, "bare_redirect (before)")]
 
         sqlite_url = f"sqlite:///{Path(workdir) / 'reclip.db'}"
         sqlite_result, proxy_result = bench_app(args, cleanup, workdir, "sqlite", sqlite_url, mp4, big_url,
@@ -769,10 +815,29 @@ def main():
             else:
                 pg_result, _ = bench_app(args, cleanup, workdir, "postgresql", pg_url, mp4, None, proxy=False)
 
+        # The bare app again after the others: the host's load drifts (see other_load_cores).
+        bare_runs.append(measure_bare(args, cleanup, workdir, mp4, "bare_redirect (after)"))
+        bare_result = {
+            "rps": round(statistics.mean(r["rps"] for r in bare_runs), 1),
+            "p50_ms": round(statistics.mean(r["p50_ms"] for r in bare_runs), 3),
+            "p99_ms": round(statistics.mean(r["p99_ms"] for r in bare_runs), 3),
+            "cpu_ms_per_req": round(statistics.mean(r["cpu_ms_per_req"] for r in bare_runs), 3),
+            "runs": bare_runs,
+        }
+
         def ratio(result):
             return round(result["rps"] / bare_result["rps"], 3) if result and "rps" in result else None
 
+        def cpu_ratio(result):
+            return (round(bare_result["cpu_ms_per_req"] / result["cpu_ms_per_req"], 3)
+                    if result and result.get("cpu_ms_per_req") else None)
+
         ratio_sqlite, ratio_pg = ratio(sqlite_result), ratio(pg_result)
+        runs = [r for r in (*bare_runs, sqlite_result, pg_result) if r and "other_load_cores" in r]
+        busiest = max(r["other_load_cores"] for r in runs)
+        if busiest > 0.3:
+            log(f"warning: other processes used up to {busiest:.2f} cores during the runs; requests/s and "
+                f"their ratios are skewed by that, cpu_ratio_* much less so")
         figures = {
             "bench": "download",
             "sqlite": sqlite_result,
@@ -780,16 +845,22 @@ def main():
             "bare_redirect": bare_result,
             "ratio_sqlite": ratio_sqlite,
             "ratio_postgresql": ratio_pg,
+            # bare CPU per request / download CPU per request: the same comparison, less sensitive to
+            # other load on the host than requests/s.
+            "cpu_ratio_sqlite": cpu_ratio(sqlite_result),
+            "cpu_ratio_postgresql": cpu_ratio(pg_result),
             "proxy": proxy_result,
             "targets": {"redirect_ratio_min": TARGET_RATIO, "proxy_rss_growth_max_mb": TARGET_RSS_MB},
-            "met": {
-                "ratio_sqlite": ratio_sqlite is not None and ratio_sqlite >= TARGET_RATIO,
-                "ratio_postgresql": ratio_pg is not None and ratio_pg >= TARGET_RATIO,
-                "proxy_rss_growth": proxy_result is not None and proxy_result["rss_growth_mb"] <= TARGET_RSS_MB,
+            "met": {  # null: not measured in this run
+                "ratio_sqlite": None if ratio_sqlite is None else ratio_sqlite >= TARGET_RATIO,
+                "ratio_postgresql": None if ratio_pg is None else ratio_pg >= TARGET_RATIO,
+                "proxy_rss_growth": None if proxy_result is None else proxy_result["rss_growth_mb"] <= TARGET_RSS_MB,
             },
             "settings": {"gunicorn": f"{WORKERS} workers, gthread, {THREADS} threads", "connections": args.connections,
                          "warmup_s": args.warmup, "duration_s": args.duration,
-                         "load_generator": "wrk" if args.use_wrk else "python", "cpus": os.cpu_count()},
+                         "load_generator": "wrk" if args.use_wrk else "python", "cpus": os.cpu_count(),
+                         "loadavg_1m_at_start": round(loadavg_at_start, 2),
+                         "max_other_load_cores": busiest},
             "elapsed_s": None,
         }
         status = 0
@@ -805,4 +876,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("interrupted; everything it started is stopped")
+        sys.exit(130)
