@@ -52,15 +52,16 @@ export function listClips(clipsUrl, { type, id }) {
 }
 
 // Fetch a URL into a Blob, reporting (loaded, total) as the bytes arrive.
-export async function fetchBlob(url, { onProgress = () => {}, total = 0, signal } = {}) {
+// `what` names the thing in error messages ("the recording", "FFmpeg").
+export async function fetchBlob(url, { onProgress = () => {}, total = 0, signal, what = 'the recording' } = {}) {
   let response;
   try {
     response = await fetch(url, { signal, credentials: 'same-origin' });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
-    throw new ApiError(0, 'network', 'The recording could not be fetched. Check your connection.');
+    throw new ApiError(0, 'network', `Fetching ${what} failed. Check your connection.`);
   }
-  if (!response.ok) throw new ApiError(response.status, 'fetch_failed', `Fetching the recording failed (${response.status}).`);
+  if (!response.ok) throw new ApiError(response.status, 'fetch_failed', `Fetching ${what} failed (${response.status}).`);
   const length = Number(response.headers.get('Content-Length')) || total;
   const encoded = response.headers.get('Content-Encoding');
   const expected = encoded && total ? total : length;  // compressed lengths do not count decoded bytes

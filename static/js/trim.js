@@ -1,4 +1,5 @@
 // All FFmpeg.wasm use: one lazily loaded instance (its core runs in a worker), and the cut.
+import { fetchBlob } from './api.js';
 
 let instance = null;     // Promise<FFmpeg>
 let loadListeners = new Set();
@@ -18,7 +19,10 @@ export function loadFFmpeg({ base, wasmSize, onProgress }) {
   if (!instance) {
     instance = (async () => {
       const { FFmpeg } = await import(absolute(`${base}ffmpeg/index.js`));
-      const wasmBlob = await fetchWithProgress(absolute(`${base}core/ffmpeg-core.wasm`), wasmSize);
+      const wasmBlob = await fetchBlob(absolute(`${base}core/ffmpeg-core.wasm`), {
+        total: wasmSize, what: 'FFmpeg',
+        onProgress: (loaded, total) => { for (const listener of loadListeners) listener(loaded, total); },
+      });
       const wasmURL = URL.createObjectURL(new Blob([wasmBlob], { type: 'application/wasm' }));
       const ffmpeg = new FFmpeg();
       try {
@@ -31,22 +35,6 @@ export function loadFFmpeg({ base, wasmSize, onProgress }) {
     instance.catch(() => { instance = null; }).finally(() => { loadListeners = new Set(); });
   }
   return instance;
-}
-
-async function fetchWithProgress(url, total) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`FFmpeg could not be loaded (${response.status}).`);
-  const reader = response.body.getReader();
-  const chunks = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    for (const listener of loadListeners) listener(loaded, total);
-  }
-  return new Blob(chunks);
 }
 
 // After a failure the worker may hold a broken state or lots of memory: start afresh next time.
