@@ -25,6 +25,13 @@ function looksLikePhone() {
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+// Start loading FFmpeg as soon as someone shows the intent to clip (hover or focus on Create clip),
+// where the browser will cut: the editor then opens with the core (nearly) ready.
+export function preloadFFmpeg(settings) {
+  if (!webAssemblySupported() || looksLikePhone() || (navigator.deviceMemory && navigator.deviceMemory < 4)) return;
+  loadFFmpeg({ base: settings.wasmBase, wasmSize: settings.wasmSize }).catch(() => {});
+}
+
 export class ClipEditor {
   // settings: { clipsUrl, wasmBase, wasmSize, maxSeconds, browserMaxBytes }; onReady(clip) when a clip is made.
   constructor(recording, settings, { onReady, onClose }) {

@@ -1,5 +1,5 @@
 // One recording in the list: its facts, Play (in place) and Download.
-import { ClipEditor } from './clip-editor.js';
+import { ClipEditor, preloadFFmpeg } from './clip-editor.js';
 import { ClipList } from './clip-list.js';
 import { createShareLink } from './api.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
@@ -50,6 +50,9 @@ export class RecordingRow {
     this.$clip.type = 'button';
     this.$clip.setAttribute('aria-expanded', 'false');
     this.$clip.addEventListener('click', () => this.toggleEditor());
+    for (const intent of ['pointerenter', 'focus']) {
+      this.$clip.addEventListener(intent, () => preloadFFmpeg(this.settings), { once: true });
+    }
     const share = new ShareMenu({
       title: r.title,
       downloadUrl: r.links.download,

@@ -30,7 +30,7 @@ class RecordingsPage {
   }
 
   switchType(type) {
-    if (type === this.type || this.loading) return;
+    if (type === this.type) return;
     this.type = type;
     for (const $tab of this.$root.querySelectorAll('.switch-option')) {
       $tab.setAttribute('aria-selected', String($tab.dataset.type === type));
@@ -42,9 +42,12 @@ class RecordingsPage {
     for (const [state, $el] of Object.entries(this.$states)) $el.hidden = state !== name;
   }
 
+  // A reset (a new type) supersedes a load in flight, whose answer is then dropped.
   async load({ reset = false } = {}) {
-    if (this.loading) return;
+    if (this.loading && !reset) return;
     this.loading = true;
+    this.generation = (this.generation ?? 0) + 1;
+    const generation = this.generation;
     if (reset) {
       this.cursor = null;
       this.$list.replaceChildren();
@@ -55,15 +58,17 @@ class RecordingsPage {
     this.$more.textContent = 'Loading…';
     try {
       const data = await listRecordings(this.listUrl, { type: this.type, cursor: this.cursor });
+      if (generation !== this.generation) return;
       for (const recording of data.recordings) this.$list.append(new RecordingRow(recording, this.settings).$root);
       this.cursor = data.next_cursor;
       this.$more.hidden = !this.cursor;
       this.showState(this.$list.children.length ? null : 'empty');
     } catch (error) {
+      if (generation !== this.generation) return;
       this.$states.error.querySelector('[data-error-message]').textContent = error.message;
       this.showState('error');
     } finally {
-      this.loading = false;
+      if (generation === this.generation) this.loading = false;
       this.$more.disabled = false;
       this.$more.textContent = 'Load more';
     }
