@@ -82,13 +82,16 @@ def _cut_and_store(clip):
     audio_only = clip.storage_key.endswith(".m4a")
     with tempfile.TemporaryDirectory(prefix="reclip-clip-") as tmp:
         output = Path(tmp) / f"clip{Path(clip.storage_key).suffix}"
-        args = ffmpeg_cut_args(ffmpeg_input(clip.recording_url), clip.start_seconds, clip.end_seconds, output,
+        source = ffmpeg_input(clip.recording_url)
+        args = ffmpeg_cut_args(source, clip.start_seconds, clip.end_seconds, output,
                                precise=clip.precise, audio_only=audio_only)
         stale = current_app.config["CLIP_JOB_STALE_SECONDS"]
         try:
             run_ffmpeg(args, timeout=FFMPEG_TIMEOUT, on_tick=lambda: _heartbeat(clip.id), tick_seconds=max(1, stale / 4))
         except MediaError as exc:
-            raise MediaError(f"The recording could not be cut: {exc}") from None
+            # The reason is shown to the user: never the server's path or a presigned URL.
+            reason = str(exc).replace(source, "the recording")
+            raise MediaError(f"The recording could not be cut: {reason}") from None
         _set_step(clip, "uploading")
         with output.open("rb") as fh:
             storage.put(clip.storage_key, fh, content_type=service.clip_content_type(clip))

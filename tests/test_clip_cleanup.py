@@ -1,0 +1,142 @@
+"""`flask clips cleanup` and jobs.cleanup(): expire never-completed uploads, delete orphan clip objects."""
+import io
+import os
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from tests.clip_helpers import clip_row
+from tests.factories import make_recording, make_user
+from webapp.clips import jobs
+from webapp.clips.models import RecordingClip
+from webapp.extensions import db
+from webapp.storage import get_storage
+from webapp.timeutil import utcnow
+
+DAY = 24 * 3600
+
+
+def make_clip(recording, status, age=timedelta(0), uploaded=True, user=None, **fields):
+    """A clip row created `age` ago, with (uploaded=True) a small object at its storage key."""
+    clip_id = uuid.uuid4().hex
+    clip = RecordingClip(id=clip_id, source_type=recording.source_type, source_id=recording.id,
+                         recording_url=recording.recording_url, start_seconds=1.0, end_seconds=5.0,
+                         mode="browser", status=status, storage_key=f"clips/{clip_id}.mp4",
+                         user_id=user.id if user else None,
+                         created_at=utcnow() - age, updated_at=utcnow() - age, **fields)
+    db.session.add(clip)
+    db.session.commit()
+    if uploaded:
+        put_object(clip.storage_key)
+    return clip
+
+
+def put_object(key, age_seconds=0):
+    """A small object under key; on the local backend its mtime is set `age_seconds` back."""
+    storage = get_storage()
+    storage.put(key, io.BytesIO(b"\0" * 1024), content_type="video/mp4")
+    if age_seconds:
+        path = storage.local_path(key)
+        assert path, "object ages can only be set on the local backend"
+        then = time.time() - age_seconds
+        os.utime(path, (then, then))
+    return key
+
+
+def exists(key):
+    return get_storage().head(key) is not None
+
+
+@pytest.fixture
+def app_config(request):
+    """Local storage; `parametrize("app_config", ["s3"], indirect=True)` for moto's S3."""
+    return dict(request.getfixturevalue("s3_config")) if getattr(request, "param", "local") == "s3" else {}
+
+
+@pytest.fixture
+def owner(app):
+    return make_user()
+
+
+@pytest.fixture
+def recording(owner):
+    return make_recording(owner=owner)
+
+
+def test_cleanup_command_expires_stale_uploads_and_deletes_old_orphans(app, runner, recording):
+    stale = make_clip(recording, "awaiting_upload", age=timedelta(hours=2))
+    stale_never_uploaded = make_clip(recording, "awaiting_upload", age=timedelta(hours=3), uploaded=False)
+    recent = make_clip(recording, "awaiting_upload", age=timedelta(minutes=30))
+    ready = make_clip(recording, "ready", age=timedelta(days=400), size_bytes=1024, duration_seconds=4.0)
+    put_object(ready.storage_key, age_seconds=400 * DAY)
+    failed = make_clip(recording, "failed", age=timedelta(days=3), error="The recording could not be cut.")
+    put_object(failed.storage_key, age_seconds=3 * DAY)  # a failed job's leftover: no live row
+    old_orphan = put_object(f"clips/{uuid.uuid4().hex}.mp4", age_seconds=2 * DAY)
+    young_orphan = put_object(f"clips/{uuid.uuid4().hex}.mp4", age_seconds=12 * 3600)
+    old_recording = put_object("recordings/meet/old.mp4", age_seconds=30 * DAY)  # not under clips/
+
+    result = runner.invoke(args=["clips", "cleanup"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Expired 2 never-completed uploads; deleted 2 orphan clip objects."
+    for clip in (stale, stale_never_uploaded):
+        row = clip_row(clip.id)
+        assert row.status == "expired"
+        assert "not completed within an hour" in row.error
+        assert not exists(row.storage_key)
+    assert clip_row(recent.id).status == "awaiting_upload" and exists(recent.storage_key)
+    assert clip_row(ready.id).status == "ready" and exists(ready.storage_key)
+    assert clip_row(failed.id).status == "failed" and not exists(failed.storage_key)
+    assert not exists(old_orphan)
+    assert exists(young_orphan)
+    assert exists(old_recording)
+
+
+def test_cleanup_twice_does_nothing_the_second_time(app, runner, recording):
+    make_clip(recording, "awaiting_upload", age=timedelta(hours=2))
+    put_object(f"clips/{uuid.uuid4().hex}.mp4", age_seconds=2 * DAY)
+
+    assert jobs.cleanup() == {"expired": 1, "orphans_deleted": 1}
+    assert jobs.cleanup() == {"expired": 0, "orphans_deleted": 0}
+    result = runner.invoke(args=["clips", "cleanup"])
+    assert result.output.strip() == "Expired 0 never-completed uploads; deleted 0 orphan clip objects."
+
+
+def test_cleanup_keeps_live_clips_of_every_status(app, recording):
+    statuses = ("queued", "processing", "ready")
+    live = {make_clip(recording, status, age=timedelta(days=5)).id: status for status in statuses}
+    for clip_id in live:
+        put_object(clip_row(clip_id).storage_key, age_seconds=5 * DAY)
+
+    assert jobs.cleanup() == {"expired": 0, "orphans_deleted": 0}
+
+    for clip_id, status in live.items():
+        row = clip_row(clip_id)
+        assert row.status == status
+        assert exists(row.storage_key)
+
+
+def test_expired_clip_is_gone_from_the_api(app, login, owner, recording):
+    stale = make_clip(recording, "awaiting_upload", age=timedelta(hours=2), user=owner)
+    jobs.cleanup()
+
+    client = login(owner)
+    response = client.get(f"/api/livekit/recordings/clips/{stale.id}")
+    assert response.status_code == 404
+    listed = client.get(f"/api/livekit/recordings/clips?type=meet&id={recording.id}").get_json()["clips"]
+    assert stale.id not in [clip["id"] for clip in listed]
+
+
+@pytest.mark.parametrize("app_config", ["s3"], indirect=True)
+def test_cleanup_on_s3_deletes_stale_uploads_and_keeps_young_objects(app, recording):
+    stale = make_clip(recording, "awaiting_upload", age=timedelta(hours=2))
+    recent = make_clip(recording, "awaiting_upload", age=timedelta(minutes=5))
+    ready = make_clip(recording, "ready", age=timedelta(days=30))
+    young_orphan = put_object(f"clips/{uuid.uuid4().hex}.mp4")  # just written: S3 says so
+
+    assert jobs.cleanup() == {"expired": 1, "orphans_deleted": 0}
+
+    assert clip_row(stale.id).status == "expired" and not exists(stale.storage_key)
+    assert exists(recent.storage_key) and exists(ready.storage_key) and exists(young_orphan)
