@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 PORT="${PORT:-5000}"
 VENV=.venv
 
-"$VENV/bin/huey_consumer" webapp.jobs.worker.queue --workers 2 --logfile instance/worker.log &
+# A short poll delay: on the SQLite queue an idle worker otherwise waits up to 10 s.
+"$VENV/bin/huey_consumer" webapp.jobs.worker.queue --workers 2 --delay 0.2 --max-delay 1 \
+  --logfile instance/worker.log &
 worker=$!
 "$VENV/bin/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 120 \
   --access-logfile - wsgi:app &
