@@ -16,6 +16,9 @@ web=$!
 stop() { kill -TERM "$web" "$worker" 2>/dev/null || true; wait "$web" "$worker" 2>/dev/null || true; exit 0; }
 trap stop INT TERM
 echo "Reclip is serving on http://127.0.0.1:$PORT (Ctrl-C stops it)"
-wait -n "$web" "$worker"
-echo "a process stopped; stopping the rest" >&2
+wait -n "$web" "$worker" || true
+# Ctrl-C reaches both processes at once; only a lone exit is worth a word.
+if kill -0 "$web" 2>/dev/null || kill -0 "$worker" 2>/dev/null; then
+  echo "a process stopped; stopping the rest" >&2
+fi
 stop
