@@ -57,13 +57,3 @@ def clip_row(clip_id):
     db.session.expire_all()
     return db.session.get(RecordingClip, clip_id)
 
-
-def assert_error(response, status, code):
-    """A JSON error with exactly the documented shape."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body

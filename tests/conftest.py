@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
@@ -195,6 +196,20 @@ class Client:
         assert response.status_code == 302, f"login as {email} failed: {response.status_code}"
         self.refresh_csrf()  # the session changed; the page gives the new token
         return self
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in an app context (and database session) of its own, as in production."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def fresh_request_contexts(app):
+    """Opt in: requests do not share the test's app context and session (see FreshContextClient)."""
+    app.test_client_class = FreshContextClient
 
 
 @pytest.fixture

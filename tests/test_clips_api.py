@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask.testing import FlaskClient
 
-from tests.clip_helpers import (CLIPS_URL, assert_error, clip_count, clip_row, create, cut, local_path,
+from tests.assertions import assert_error
+from tests.clip_helpers import (CLIPS_URL, clip_count, clip_row, create, cut, local_path,
                                 upload_local, upload_s3)
 from tests.factories import make_recording, make_user
 from webapp.clips.models import RecordingClip
@@ -22,25 +22,10 @@ CLIP_FIELDS = {"id", "type", "recording_id", "start_seconds", "end_seconds", "mo
                "size_bytes", "duration_seconds", "error", "created_at", "links"}
 
 
+pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
+
+
 # --- fixtures ---------------------------------------------------------------------------
-
-class FreshContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production.
-
-    The `app` fixture keeps an app context pushed, and a request reuses it, so `g` would be
-    shared by every client in a test: flask-login's cached user and Flask-WTF's CSRF token of
-    one client would leak into the next one's requests.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def separate_request_contexts(app):
-    app.test_client_class = FreshContextClient
-
 
 @pytest.fixture(scope="module")
 def cuts(media_dir, tmp_path_factory):

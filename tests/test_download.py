@@ -6,19 +6,12 @@ import pytest
 import requests
 from werkzeug.http import parse_options_header
 
+from tests.assertions import assert_error
 from tests.conftest import free_port
 from tests.factories import make_recording, make_user
 
 CREATED = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
 
 
 def media_url(recording, action="download"):

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.assertions import assert_error
 from tests.conftest import free_port
 from tests.factories import make_recording, make_user
 from tests.range_server import REDIRECT_TARGET, RangeServer
@@ -43,15 +44,6 @@ def external(app, upstream, owner, sample_bytes):
 def download_url(recording, action="download"):
     return f"/api/livekit/recordings/{action}?type={recording.source_type}&id={recording.id}"
 
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]["message"]
 
 
 def test_full_download_streams_the_file_as_an_attachment(login, owner, external, upstream, sample_bytes):
@@ -141,7 +133,7 @@ def test_a_host_outside_the_allow_list_is_refused(app, login, owner, upstream, s
     upstream.add_file(MEDIA_PATH, sample_bytes, "video/mp4")
     recording = make_recording(owner=owner, url=url_template.format(port=upstream.port))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
+    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "PROXY_ALLOWED_HOSTS" in message
     assert upstream.requests == []
@@ -150,7 +142,7 @@ def test_a_host_outside_the_allow_list_is_refused(app, login, owner, upstream, s
 def test_an_upstream_redirect_is_not_followed(app, login, owner, upstream):
     recording = make_recording(owner=owner, url=upstream.url("/redirect"))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
+    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "redirect" in message
     assert upstream.paths_requested() == ["/redirect"]
@@ -160,7 +152,7 @@ def test_an_upstream_redirect_is_not_followed(app, login, owner, upstream):
 def test_an_upstream_404_is_a_502(app, login, owner, upstream):
     recording = make_recording(owner=owner, url=upstream.url("/missing"))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_error")
+    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_error")["error"]["message"]
 
     assert "404" in message
     assert upstream.paths_requested() == ["/missing"]
@@ -177,7 +169,7 @@ def test_an_unreachable_upstream_is_a_502(app, login, owner):
 def test_a_non_http_scheme_is_refused(app, login, owner, url):
     recording = make_recording(owner=owner, url=url)
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
+    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "http" in message
 
@@ -188,7 +180,7 @@ class TestPrivateAddressesRefused:
         return {"PROXY_ALLOWED_HOSTS": ["127.0.0.1"], "PROXY_ALLOW_PRIVATE_ADDRESSES": False}
 
     def test_an_allowed_host_on_a_private_address_is_refused(self, login, owner, external, upstream):
-        message = assert_error(login(owner).get(download_url(external)), 502, "upstream_refused")
+        message = assert_error(login(owner).get(download_url(external)), 502, "upstream_refused")["error"]["message"]
 
         assert "private" in message
         assert upstream.requests == []

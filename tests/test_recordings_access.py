@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.assertions import assert_error
 from tests.factories import make_recording, make_user
 
 ACTORS = ("anonymous", "member_a", "member_b", "super_admin")
@@ -21,14 +22,6 @@ MATRIX = {
 CELLS = [pytest.param(actor, target, expected, id=f"{actor}-{target}")
          for actor, row in MATRIX.items() for target, expected in zip(TARGETS, row, strict=True)]
 
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
 
 
 @pytest.fixture

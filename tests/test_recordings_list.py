@@ -5,20 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event
 
+from tests.assertions import assert_error
 from tests.factories import make_recording, make_user
 from webapp.extensions import db
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 ITEM_KEYS = {"id", "type", "title", "product", "owner", "created_at", "duration_seconds", "size_bytes", "links"}
 
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
 
 
 def cursor_of(payload):

@@ -8,7 +8,8 @@ import boto3
 import pytest
 import requests
 
-from tests.clip_helpers import CLIPS_URL, assert_error, clip_count, clip_row, local_path
+from tests.assertions import assert_error
+from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, local_path
 from tests.conftest import TEST_REDIS_URL, free_port
 from tests.consumer import STALE_SECONDS, Consumers, consumer_app_config, wait_for
 from tests.factories import make_recording, make_user

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.factories import make_recording, make_user
-from tests.test_shares_api import (FreshContextClient, JPEG_MAGIC, created_link, follow, local_path,
+from tests.test_shares_api import (JPEG_MAGIC, created_link, follow, local_path,
                                    make_ready_clip, new_token, share, token_of)
 
 PASSWORD_FORM = "This link has a password"
@@ -36,11 +36,6 @@ def parse(response):
     return parser
 
 
-@pytest.fixture(autouse=True)
-def separate_request_contexts(app):
-    app.test_client_class = FreshContextClient
-
-
 @pytest.fixture
 def member(app):
     return make_user("member@example.com")
@@ -58,6 +53,9 @@ def as_member(login, member):
 
 def unlock(client, token, password, **kwargs):
     return client.post(f"/s/{token}", data={"password": password}, **kwargs)
+
+
+pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
 
 
 # --- password -----------------------------------------------------------------------------------
@@ -91,7 +89,7 @@ def test_a_password_link_asks_for_it_before_anything_plays(as_member, client, ap
     assert played.status_code == 200 and played.get_data() == (media_dir / "sample.mp4").read_bytes()
 
     # The unlock belongs to that browser's session only.
-    stranger = FreshContextClient(app)
+    stranger = app.test_client()
     assert PASSWORD_FORM in stranger.get(f"/s/{token}").get_data(as_text=True)
     assert stranger.get(f"/s/{token}/media").status_code == 403
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import av
 import pytest
 import requests
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, text, update
 
+from tests.assertions import assert_error
 from tests.factories import make_recording, make_user
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
@@ -27,19 +27,10 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{43,}")
 JPEG_MAGIC = b"\xff\xd8"
 
 
+pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
+
+
 # --- helpers (the share page and browser tests use them too) --------------------------------
-
-class FreshContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production.
-
-    The `app` fixture keeps an app context pushed and a request reuses it, so flask-login's
-    cached user and Flask-WTF's CSRF token of one client would leak into another's requests.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
 
 def make_ready_clip(recording, source, user=None, start=2, seconds=6):
     """A ready clip row of the recording, with a real stream-copy cut of `source` in storage."""
@@ -102,15 +93,6 @@ def follow(client, response):
     return client.get(local_path(response.headers["Location"]))
 
 
-def assert_error(response, status, code):
-    """A JSON error with exactly the documented shape."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code and body["error"]["message"]
-
-
 def link_count():
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(ShareLink))
@@ -132,11 +114,6 @@ def jpeg_size(data):
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def separate_request_contexts(app):
-    app.test_client_class = FreshContextClient
-
 
 @pytest.fixture
 def member(app):
