@@ -26,7 +26,9 @@ export function loadFFmpeg({ base, wasmSize, onProgress }) {
       const wasmURL = URL.createObjectURL(new Blob([wasmBlob], { type: 'application/wasm' }));
       const ffmpeg = new FFmpeg();
       try {
-        await ffmpeg.load({ coreURL: absolute(`${base}core/ffmpeg-core.js`), wasmURL });
+        const workerURL = new URL('./ffmpeg-worker.js', import.meta.url);
+        workerURL.searchParams.set('base', absolute(base));
+        await ffmpeg.load({ coreURL: absolute(`${base}core/ffmpeg-core.js`), wasmURL, classWorkerURL: workerURL.href });
       } finally {
         URL.revokeObjectURL(wasmURL);
       }
