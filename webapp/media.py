@@ -1,8 +1,10 @@
 """FFmpeg: the binary from the imageio-ffmpeg wheel, and probing with PyAV."""
+import re
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import av
 from flask import current_app, has_app_context
@@ -28,6 +30,27 @@ def ffmpeg_binary():
         return current_app.config["FFMPEG_BINARY"]
     import imageio_ffmpeg
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@lru_cache(maxsize=8)
+def _http_options_of(binary):
+    try:
+        result = subprocess.run([binary, "-hide_banner", "-h", "protocol=http"], capture_output=True, text=True,
+                                timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(re.findall(r"^\s+-(\w+)\s", result.stdout, flags=re.MULTILINE))
+
+
+def http_input_options():
+    """Options that make ffmpeg read a URL in bounded ranges on one connection (ffmpeg 8+), so a cut
+    reads little more than it needs; none for an older FFMPEG_BINARY that lacks them."""
+    wanted = {"multiple_requests": "1", "request_size": str(4 * 1024 * 1024),
+              "initial_request_size": str(1024 * 1024)}
+    known = _http_options_of(ffmpeg_binary())
+    if not set(wanted) <= known:
+        return []
+    return [item for name, value in wanted.items() for item in (f"-{name}", value)]
 
 
 def probe(source, timeout=30):

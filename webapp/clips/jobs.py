@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from webapp.clips import service
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
-from webapp.media import MediaError, run_ffmpeg
+from webapp.media import MediaError, http_input_options, run_ffmpeg
 from webapp.recordings.service import ffmpeg_input
 from webapp.storage import StorageError, get_storage
 from webapp.timeutil import utcnow
@@ -45,7 +45,7 @@ def ffmpeg_cut_args(source, start, end, output, *, precise, audio_only):
     """-ss before -i: a stream copy starts at the keyframe before START; a re-encode starts exactly there."""
     args = []
     if "://" in source:
-        args += ["-rw_timeout", "30000000"]
+        args += ["-rw_timeout", "30000000", *http_input_options()]
     args += ["-ss", f"{start:.3f}", "-i", source, "-t", f"{end - start:.3f}"]
     if audio_only:
         args += ["-vn"]
