@@ -1,9 +1,11 @@
 """Logging in and out, CSRF, the login rate limit, cookies, password hashing and `flask users create`."""
 import re
+import uuid
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from redis import Redis
 from flask import jsonify
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -15,7 +17,7 @@ from webapp.auth.models import User
 from webapp.config import DEFAULT_PASSWORD_HASH
 from webapp.extensions import db
 
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, TEST_REDIS_URL, Client
 from tests.factories import make_user
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -263,6 +265,24 @@ def test_repeated_failed_logins_are_rate_limited(app, client):
     still_limited = post_login(client, "ada@example.com", PASSWORD)
     assert still_limited.status_code == 429
     assert session_user_id(client) is None
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set")
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+                                         "RATELIMIT_KEY_PREFIX": f"reclip-test-{uuid.uuid4().hex}"}])
+def test_with_redis_the_limit_is_shared_by_every_web_process(app, client):
+    make_user(email="ada@example.com")
+    for attempt in range(10):
+        assert post_login(client, "ada@example.com", f"guess {attempt}").status_code == 401
+    # A second app (another gunicorn worker or machine) sees the same count in Redis.
+    other_worker = create_app(dict(app.config), instance_path=app.instance_path)
+    with other_worker.app_context():
+        response = post_login(Client(other_worker), "ada@example.com", "guess 11")
+    assert response.status_code == 429
+    redis = Redis.from_url(TEST_REDIS_URL)
+    keys = redis.keys(f"*{app.config['RATELIMIT_KEY_PREFIX']}*")
+    assert keys
+    redis.delete(*keys)
 
 
 def test_rate_limit_does_not_apply_to_showing_the_login_page(app, client):
