@@ -501,6 +501,24 @@ def test_local_upload_refuses_a_tampered_policy(app, as_a, recording, cuts):
 # --- completing: the server checks what arrived -------------------------------------------------
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
+def test_an_upload_after_complete_cannot_replace_the_checked_clip(backend, app, as_a, recording, send, cuts):
+    """The presigned POST lives on after complete: what was checked is a copy it cannot reach."""
+    clip, upload, row = new_clip(as_a, recording, 3, 13)
+    upload_key = row.storage_key
+    assert send(as_a, upload, cuts["10s"]) == 204
+    assert as_a.post(f"{CLIPS_URL}/{clip['id']}/complete").status_code == 200
+    ready = clip_row(clip["id"])
+    assert ready.storage_key != upload_key and stored(upload_key) is None
+
+    assert send(as_a, upload, cuts["garbage"]) == 204  # the same, still valid, presigned POST
+
+    download = as_a.get(f"{CLIPS_URL}/{clip['id']}/download")
+    _status, _headers, data = fetch(as_a, download.headers["Location"])
+    assert data == cuts["10s"].read_bytes()
+    assert clip_row(clip["id"]).storage_key == ready.storage_key
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
 def test_complete_marks_a_real_clip_ready_and_it_downloads(backend, app, as_a, recording, send, cuts):
     clip, upload, row = new_clip(as_a, recording, 3, 13)
     assert send(as_a, upload, cuts["10s"]) == 204

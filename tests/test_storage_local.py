@@ -368,3 +368,11 @@ def test_get_storage_is_the_local_backend_in_the_instance(app, storage, tmp_path
     assert isinstance(storage, LocalStorage)
     assert storage.root == (tmp_path / "storage").resolve()
     assert app.extensions["storage"] is storage
+
+
+def test_copy_keeps_bytes_and_content_type_and_misses_cleanly(storage):
+    storage.put("clips/a.mp4", io.BytesIO(b"clip bytes"), content_type="video/mp4")
+    info = storage.copy("clips/a.mp4", "clips/a-ready.mp4")
+    assert (info.key, info.size, info.content_type) == ("clips/a-ready.mp4", 10, "video/mp4")
+    assert b"".join(storage.read_range("clips/a-ready.mp4")) == b"clip bytes"
+    assert storage.copy("clips/missing.mp4", "clips/x.mp4") is None and storage.head("clips/x.mp4") is None

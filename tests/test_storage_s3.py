@@ -237,3 +237,11 @@ class TestStorageDown:
         assert body["checks"]["queue"] == "ok"
         assert body["checks"]["storage"] != "ok"
         assert "StorageUnavailable" in body["checks"]["storage"]
+
+
+def test_copy_keeps_bytes_and_content_type_and_misses_cleanly(s3):
+    s3.put("clips/a.mp4", io.BytesIO(b"clip bytes"), content_type="video/mp4")
+    info = s3.copy("clips/a.mp4", "clips/a-ready.mp4")
+    assert (info.key, info.size, info.content_type) == ("clips/a-ready.mp4", 10, "video/mp4")
+    assert b"".join(s3.read_range("clips/a-ready.mp4")) == b"clip bytes"
+    assert s3.copy("clips/missing.mp4", "clips/x.mp4") is None and s3.head("clips/x.mp4") is None

@@ -189,18 +189,34 @@ def complete_clip(clip):
     if clip.status != "awaiting_upload":
         raise ApiError(409, "not_awaiting_upload", f"This clip is {clip.status}, not waiting for an upload.")
     storage = get_storage()
+    upload_key = clip.storage_key
+    # The presigned POST stays valid for its TTL: copy the upload where it cannot reach and check
+    # the copy, so that what was checked is what stays.
+    checked_key = ready_key(upload_key)
     try:
+        if storage.head(upload_key) is None or storage.copy(upload_key, checked_key) is None:
+            raise MediaError("Nothing was uploaded for this clip.")
+        clip.storage_key = checked_key
         info = verify_clip_object(clip)
     except MediaError as exc:
-        storage.delete(clip.storage_key)
+        storage.delete(checked_key)
+        storage.delete(upload_key)
+        clip.storage_key = upload_key
         clip.status, clip.error = "failed", str(exc)
         db.session.commit()
         raise ClipRejected(clip, clip.error) from None
+    storage.delete(upload_key)
     clip.status, clip.error = "ready", None
     clip.size_bytes, clip.duration_seconds = info
     clip.clip_url = clip.storage_key
     db.session.commit()
     return clip
+
+
+def ready_key(upload_key):
+    """clips/<id>.mp4 -> clips/<id>-ready.mp4: a key no upload policy names."""
+    stem, _, ext = upload_key.rpartition(".")
+    return f"{stem}-ready.{ext}"
 
 
 def verify_clip_object(clip):

@@ -81,6 +81,10 @@ class Storage:
         """Store the file object's bytes under key."""
         raise NotImplementedError
 
+    def copy(self, source_key, target_key):
+        """Copy an object inside the bucket (content type included); ObjectInfo of the copy, None if the source is gone."""
+        raise NotImplementedError
+
     def delete(self, key):
         """Delete the object; no error when it is already gone."""
         raise NotImplementedError

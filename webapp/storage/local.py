@@ -110,6 +110,15 @@ class LocalStorage(Storage):
             raise
         _write_type(path, content_type)
 
+    def copy(self, source_key, target_key):
+        source = self.path_for(source_key)
+        try:
+            with source.open("rb") as fh:
+                self.put(target_key, fh, content_type=_read_type(source))
+        except FileNotFoundError:
+            return None
+        return self.head(target_key)
+
     def delete(self, key):
         path = self.path_for(key)
         path.unlink(missing_ok=True)

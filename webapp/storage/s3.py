@@ -95,6 +95,18 @@ class S3Storage(Storage):
         self._call(self.client.upload_fileobj, fileobj, self.bucket, check_key(key),
                    ExtraArgs={"ContentType": content_type})
 
+    def copy(self, source_key, target_key):
+        try:
+            self.client.copy_object(Bucket=self.bucket, Key=check_key(target_key),
+                                    CopySource={"Bucket": self.bucket, "Key": check_key(source_key)})
+        except ClientError as exc:
+            if _status(exc) == 404 or _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+        return self.head(target_key)
+
     def delete(self, key):
         self._call(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
 
