@@ -206,3 +206,21 @@ def test_manage_links_lists_revokes_and_creates_with_a_password(owner_page, stra
     assert fresh.startswith(f"{live_server.url}/s/") and fresh not in (url, protected)
     assert stranger.goto(fresh).status == 200
     assert page.console_errors == []
+
+
+def test_the_share_menu_stays_on_a_phone_sized_screen(app, live_server, browser, member, standup):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, member.email)
+        actions = row(page, "Team standup").locator(".recording-actions")
+        actions.get_by_role("button", name="Share", exact=True).click()
+        panel = actions.locator(".share-panel")
+        expect(panel.get_by_role("button", name="Facebook")).to_be_visible()
+        box = panel.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+    finally:
+        context.close()
