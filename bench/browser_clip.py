@@ -45,13 +45,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from common import Cleanup, HOST, free_port, log, stop_process
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
@@ -60,7 +61,6 @@ CACHE = PROJECT / "bench" / ".cache"
 SOURCE_SECONDS = 600
 SOURCE = CACHE / f"recording-{SOURCE_SECONDS}s-1280x720.mp4"
 CLIP_START, CLIP_END = 270.0, 330.0
-HOST = "127.0.0.1"
 EMAIL = "bench-clipper@example.com"
 PASSWORD = "bench password 123"
 TITLE = "Bench all-hands"
@@ -150,57 +150,11 @@ async ({ title, start, end, waitForPrepared, timeoutMs }) => {
 """
 
 
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def seconds(ms):
     return round(ms / 1000, 3)
 
 
 # --- cleanup and the watchdog ----------------------------------------------------------------
-
-class Cleanup:
-    """Callbacks run once, newest first, whatever ends the run."""
-
-    def __init__(self):
-        self._callbacks = []
-        self._lock = threading.Lock()
-
-    def add(self, label, callback):
-        self._callbacks.append((label, callback))
-
-    def run(self):
-        with self._lock:
-            while self._callbacks:
-                label, callback = self._callbacks.pop()
-                try:
-                    callback()
-                except Exception as exc:
-                    log(f"cleanup of {label} failed: {exc!r}")
-
-
-def stop_process(proc, grace=8.0):
-    """SIGTERM the process group that this child leads (and only it), SIGKILL after the grace time."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(grace)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(5)
 
 
 _output = threading.Lock()  # whoever takes it prints the one JSON line

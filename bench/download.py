@@ -45,13 +45,14 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from common import Cleanup, HOST, free_port, log, stop_process
+
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))  # webapp, when run as bench/download.py
 
 CACHE = PROJECT / "bench" / ".cache"
 BIG_FILE = CACHE / "big.bin"
 BIG_SIZE = 1024 ** 3  # 1 GiB
-HOST = "127.0.0.1"
 EMAIL = "bench-member@example.com"
 PASSWORD = "bench password 123"
 SECRET_KEY = "reclip-bench-secret-key-not-for-production"
@@ -96,60 +97,11 @@ end
 """
 
 
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-# --- cleanup -------------------------------------------------------------------------------
-
-class Cleanup:
-    """Callbacks run once, newest first: on normal exit, exceptions, Ctrl-C, SIGTERM and the budget alarm."""
-
-    def __init__(self):
-        self._callbacks = []
-        self._lock = threading.Lock()
-
-    def add(self, label, callback):
-        self._callbacks.append((label, callback))
-
-    def run(self):
-        with self._lock:
-            while self._callbacks:
-                label, callback = self._callbacks.pop()
-                try:
-                    callback()
-                except Exception as exc:  # keep cleaning up the rest
-                    log(f"cleanup of {label} failed: {exc!r}")
-
-
 def start_process(cleanup, label, cmd, **kwargs):
     """Popen in a new session (so Ctrl-C reaches only us) whose group is stopped by its id at cleanup."""
     proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
     cleanup.add(label, lambda: stop_process(proc))
     return proc
-
-
-def stop_process(proc, grace=8.0):
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the group that this process leads, and nothing else
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(5)
 
 
 class BudgetExceeded(Exception):

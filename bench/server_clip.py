@@ -52,12 +52,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common import Cleanup, HOST, free_port, log, stop_process
+
 PROJECT = Path(__file__).resolve().parent.parent
 CACHE = PROJECT / "bench" / ".cache"
 SOURCE = CACHE / "hour-1280x720.mp4"
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
-HOST = "127.0.0.1"
 SOURCE_MINUTES = 60
 SEGMENT_SECONDS = 60
 CLIP_START, CLIP_END = 1770.0, 1830.0  # 60 s from the middle
@@ -82,52 +83,9 @@ exec {ffmpeg} "$@" 2>>{log}
 """
 
 
-def log(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 class BudgetExceeded(Exception):
     pass
 
-
-class Cleanup:
-    """Callbacks run once, newest first: on normal exit, exceptions, Ctrl-C, SIGTERM and the budget alarm."""
-
-    def __init__(self):
-        self._callbacks = []
-
-    def add(self, label, callback):
-        self._callbacks.append((label, callback))
-
-    def run(self):
-        while self._callbacks:
-            label, callback = self._callbacks.pop()
-            try:
-                callback()
-            except Exception as exc:  # keep cleaning up the rest
-                log(f"cleanup of {label} failed: {exc!r}")
-
-
-def stop_process(proc, grace=5.0):
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the group that this process leads, and nothing else
-        proc.wait(grace)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
-# --- the recording ------------------------------------------------------------------------------
 
 def ffmpeg_exe():
     from webapp.media import ffmpeg_binary

@@ -321,14 +321,28 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser context and page; fails the test on any console error or page error."""
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
+def collect_console_errors(page):
+    """Keep the page's console errors and uncaught exceptions in page.console_errors."""
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.console_errors = errors
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page that collects console errors (page.console_errors)."""
+    context = browser.new_context(accept_downloads=True)
+    yield collect_console_errors(context.new_page())
     context.close()
+
+
+def log_in(page, live_server, email, password=PASSWORD):
+    """Log in through the real login form and land on the recordings page."""
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/recordings")
+    page.get_by_role("heading", name="Recordings", exact=True).wait_for()

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 from tests.factories import make_recording, make_user
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
@@ -24,14 +24,6 @@ def app_config(request):
 
 
 both_storages = pytest.mark.parametrize("app_config", ["local", "s3"], indirect=True)
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Recordings", exact=True)).to_be_visible()
 
 
 def open_editor(page, title):
@@ -83,7 +75,7 @@ def download_clip(page, row, tmp_path):
 def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, page, media_dir, tmp_path):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     record_steps(row)
 
@@ -114,7 +106,7 @@ def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, 
 def test_voice_clip_is_audio_m4a(app, live_server, page, media_dir, tmp_path):
     admin = make_user(super_admin=True)
     make_recording("voice", file=media_dir / "sample.m4a", title="Support call")
-    log_in(page, live_server, admin)
+    log_in(page, live_server, admin.email)
     # The page ignores a tab click while a list is loading: wait for the Meet list first.
     expect(page.locator('[data-state="loading"]')).to_be_hidden()
     page.get_by_role("tab", name="Voice").click()
@@ -136,7 +128,7 @@ def test_voice_clip_is_audio_m4a(app, live_server, page, media_dir, tmp_path):
 def test_presets_are_clamped_to_a_short_recording(app, live_server, page, media_dir):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     start, end = row.get_by_label("Start"), row.get_by_label("End")
 
@@ -157,7 +149,7 @@ def test_presets_are_clamped_to_a_short_recording(app, live_server, page, media_
 def test_i_and_o_keys_set_start_and_end_at_the_playhead(app, live_server, page, media_dir):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     player = row.locator(".clip-editor-player")
 
@@ -190,7 +182,7 @@ def test_i_and_o_keys_set_start_and_end_at_the_playhead(app, live_server, page, 
 def test_invalid_times_show_an_error_and_send_nothing(app, live_server, page, media_dir, start, end, message):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     posts = []
     page.on("request", lambda request: posts.append(request.url) if request.method != "GET" else None)
@@ -208,7 +200,7 @@ def test_invalid_times_show_an_error_and_send_nothing(app, live_server, page, me
 def test_refused_upload_says_why_and_deletes_the_clip(app, live_server, page, media_dir, app_config):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     upload_url = app_config["S3_ENDPOINT_URL"] + "/" if app_config else f"{live_server.url}/storage/upload"
     refused = []
@@ -249,7 +241,7 @@ def test_editor_fits_a_phone_screen(app, live_server, page, media_dir):
     make_recording(owner=owner, file=media_dir / "sample.mp4",
                    title="A weekly planning meeting with a rather long title that has to wrap somewhere")
     page.set_viewport_size({"width": 375, "height": 740})
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = page.locator(".recording").first
     row.get_by_role("button", name="Create clip").click()
     expect(row.get_by_role("button", name="Generate clip")).to_be_visible()

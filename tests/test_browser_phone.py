@@ -2,9 +2,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import collect_console_errors, log_in
 from tests.consumer import Consumers, consumer_app_config
 from tests.factories import make_recording, make_user
+from tests.test_browser_clips import open_editor
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
 
@@ -35,28 +36,8 @@ def phone_page(browser):
     """An iPhone-sized touch page; console and page errors are kept in page.console_errors."""
     context = browser.new_context(user_agent=IPHONE_USER_AGENT, viewport={"width": PHONE_WIDTH, "height": 812},
                                   device_scale_factor=3, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
-    yield page
+    yield collect_console_errors(context.new_page())
     context.close()
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Recordings", exact=True)).to_be_visible()
-
-
-def open_editor(page, title):
-    row = page.locator(".recording", has=page.get_by_role("heading", name=title))
-    row.get_by_role("button", name="Create clip").click()
-    expect(row.locator(".clip-editor")).to_be_visible()
-    return row
 
 
 def expect_clip_ready(row, consumer):
@@ -81,7 +62,7 @@ def test_a_phone_cuts_on_the_server_without_fetching_the_recording(app, live_ser
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
     requested = []
     page.on("request", lambda request: requested.append(request.url))
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
 
     expect(row.get_by_text("Cutting on the server: this device is a phone.")).to_be_visible()
@@ -103,7 +84,7 @@ def test_a_phone_cuts_on_the_server_without_fetching_the_recording(app, live_ser
 def test_exact_cut_switches_a_desktop_browser_to_the_server(app, live_server, consumer, page, media_dir):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     mode_line = row.locator(".clip-mode")
     expect(mode_line).to_be_hidden()  # a desktop with WebAssembly cuts in the browser
@@ -130,7 +111,7 @@ def test_try_on_the_server_after_the_browser_failed(app, live_server, consumer, 
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
     page.route("**/wasm/**/ffmpeg-core.wasm", lambda route: route.fulfill(status=503, body="down"))
-    log_in(page, live_server, owner)
+    log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
     row.get_by_label("Start").fill("2")
     row.get_by_label("End").fill("12")

@@ -4,21 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 from tests.factories import make_recording, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 CREATED = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 SHOTS = Path("/tmp/shots")
-
-
-def log_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/recordings")
 
 
 def row(page, title):

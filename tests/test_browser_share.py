@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 from tests.factories import make_recording, make_user
 from tests.test_shares_api import make_ready_clip
 from webapp.extensions import db
@@ -14,14 +14,6 @@ from webapp.shares.models import ShareLink
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 OUTSIDE = ("https://www.facebook.com/**", "https://www.instagram.com/**", "https://www.tiktok.com/**")
-
-
-def log_in(page, live_server, email):
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/recordings")
 
 
 def row(page, title):

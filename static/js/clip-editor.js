@@ -2,13 +2,7 @@
 import { completeClip, createClip, deleteClip, fetchBlob, getClip, getSource, uploadFile } from './api.js';
 import { formatSize, formatTime, parseTime } from './format.js';
 import { loadFFmpeg, resetFFmpeg, trimClip, webAssemblySupported } from './trim.js';
-
-function el(tag, className, text) {
-  const $el = document.createElement(tag);
-  if (className) $el.className = className;
-  if (text !== undefined) $el.textContent = text;
-  return $el;
-}
+import { button, el } from './dom.js';
 
 let editorCount = 0;
 
@@ -65,8 +59,8 @@ export class ClipEditor {
     const end = this.recording.duration_seconds ? Math.min(this.recording.duration_seconds, 60) : 60;
     this.$end = this.field($fields, 'End', 'end', formatTime(end));
     const $presets = el('div', 'clip-presets');
-    const $first = this.button('First 60s', () => this.setRange(0, 60));
-    const $last = this.button('Last 60s', () => {
+    const $first = button('First 60s', () => this.setRange(0, 60));
+    const $last = button('Last 60s', () => {
       const duration = this.duration();
       this.setRange(Math.max(0, duration - 60), duration);
     });
@@ -82,10 +76,10 @@ export class ClipEditor {
     $exactLabel.append(this.$exact, document.createTextNode(' Exact cut (slower, on the server)'));
     this.$mode = el('p', 'clip-mode muted');
     this.$mode.hidden = true;
-    this.$generate = this.button('Generate clip', () => this.generate(), 'button button-primary');
-    this.$tryServer = this.button('Try on the server', () => this.generate({ forceServer: true }));
+    this.$generate = button('Generate clip', () => this.generate(), 'button button-primary');
+    this.$tryServer = button('Try on the server', () => this.generate({ forceServer: true }));
     this.$tryServer.hidden = true;
-    const $close = this.button('Close', () => this.close(), 'button button-quiet');
+    const $close = button('Close', () => this.close(), 'button button-quiet');
     const $buttons = el('div', 'clip-buttons');
     $buttons.append(this.$generate, this.$tryServer, $close);
 
@@ -118,13 +112,6 @@ export class ClipEditor {
     $wrap.append($label, $input);
     $parent.append($wrap);
     return $input;
-  }
-
-  button(text, onClick, className = 'button') {
-    const $button = el('button', className, text);
-    $button.type = 'button';
-    $button.addEventListener('click', onClick);
-    return $button;
   }
 
   duration() {

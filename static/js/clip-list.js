@@ -4,18 +4,12 @@ import { formatDuration, formatSize, formatTime } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
+import { button, el } from './dom.js';
 
 const STATUS_LABELS = {
   awaiting_upload: 'Uploading', queued: 'Queued', processing: 'Cutting on the server',
   ready: 'Clip ready', failed: 'Failed', expired: 'Expired',
 };
-
-function el(tag, className, text) {
-  const $el = document.createElement(tag);
-  if (className) $el.className = className;
-  if (text !== undefined) $el.textContent = text;
-  return $el;
-}
 
 export class ClipList {
   constructor(clips) {
@@ -50,9 +44,7 @@ export class ClipList {
       $download.setAttribute('download', '');
       $actions.append($download);
     }
-    const $delete = el('button', 'button button-quiet', 'Delete');
-    $delete.type = 'button';
-    $delete.addEventListener('click', async () => {
+    const $delete = button('Delete', async () => {
       if (!window.confirm('Delete this clip? Its file is deleted too.')) return;
       $delete.disabled = true;
       try {
@@ -63,7 +55,7 @@ export class ClipList {
         $delete.disabled = false;
         showToast(error.message, { error: true });
       }
-    });
+    }, 'button button-quiet');
     if (clip.status === 'ready') {
       const title = `Clip ${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`;
       const share = new ShareMenu({

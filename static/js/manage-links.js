@@ -2,15 +2,9 @@
 import { createShareLink, listShareLinks, revokeShareLink } from './api.js';
 import { copyText } from './share-menu.js';
 import { showToast } from './toast.js';
+import { button, el } from './dom.js';
 
 const EXPIRY_PRESETS = [['1 day', 86400], ['7 days', 7 * 86400], ['30 days', 30 * 86400], ['Never', null]];
-
-function el(tag, className, text) {
-  const $el = document.createElement(tag);
-  if (className) $el.className = className;
-  if (text !== undefined) $el.textContent = text;
-  return $el;
-}
 
 function describeExpiry(link) {
   if (link.state === 'revoked') return 'Revoked';
@@ -24,9 +18,7 @@ export class ManageLinks {
     this.$dialog = el('dialog', 'manage-links');
     this.$dialog.setAttribute('aria-label', `Share links of ${title}`);
     const $head = el('div', 'manage-links-head');
-    const $close = el('button', 'button button-quiet', 'Close');
-    $close.type = 'button';
-    $close.addEventListener('click', () => this.$dialog.close());
+    const $close = button('Close', () => this.$dialog.close(), 'button button-quiet');
     $head.append(el('h2', null, 'Share links'), $close);
     this.$list = el('ul', 'manage-links-list');
     this.$status = el('p', 'muted', 'Loading links…');
@@ -114,9 +106,7 @@ export class ManageLinks {
     );
     $item.append($info);
     if (link.state === 'active') {
-      const $revoke = el('button', 'button', 'Revoke');
-      $revoke.type = 'button';
-      $revoke.addEventListener('click', async () => {
+      const $revoke = button('Revoke', async () => {
         $revoke.disabled = true;
         try {
           await revokeShareLink(link.id);

@@ -5,13 +5,7 @@ import { createShareLink } from './api.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
-
-function el(tag, className, text) {
-  const $el = document.createElement(tag);
-  if (className) $el.className = className;
-  if (text !== undefined) $el.textContent = text;
-  return $el;
-}
+import { button, el } from './dom.js';
 
 export class RecordingRow {
   // settings: what the clip editor needs ({ clipsUrl, wasmBase, wasmSize, maxSeconds }).
@@ -36,20 +30,16 @@ export class RecordingRow {
     $info.append($meta);
 
     this.$actions = el('div', 'recording-actions');
-    this.$play = el('button', 'button button-primary', 'Play');
-    this.$play.type = 'button';
+    this.$play = button('Play', () => this.togglePlayer(), 'button button-primary');
     this.$play.setAttribute('aria-expanded', 'false');
-    this.$play.addEventListener('click', () => this.togglePlayer());
     const $download = el('a', 'button', 'Download');
     // The API answers with a redirect to an attachment URL (or an attachment stream), so the
     // browser saves the file instead of opening it, on phones too.
     $download.href = r.links.download;
     $download.setAttribute('download', '');
     $download.dataset.action = 'download';
-    this.$clip = el('button', 'button', 'Create clip');
-    this.$clip.type = 'button';
+    this.$clip = button('Create clip', () => this.toggleEditor());
     this.$clip.setAttribute('aria-expanded', 'false');
-    this.$clip.addEventListener('click', () => this.toggleEditor());
     for (const intent of ['pointerenter', 'focus']) {
       this.$clip.addEventListener(intent, () => preloadFFmpeg(this.settings), { once: true });
     }

@@ -1,25 +1,12 @@
 // Copy link and Share (Facebook, Instagram, TikTok, the system share sheet) for a recording or a clip.
 import { showToast } from './toast.js';
+import { button, el } from './dom.js';
 
 const UPLOAD_PAGES = {
   Instagram: 'https://www.instagram.com/',
   TikTok: 'https://www.tiktok.com/upload',
 };
 const SHARE_FILE_MAX_BYTES = 100_000_000;
-
-function el(tag, className, text) {
-  const $el = document.createElement(tag);
-  if (className) $el.className = className;
-  if (text !== undefined) $el.textContent = text;
-  return $el;
-}
-
-function button(text, onClick, className = 'button') {
-  const $button = el('button', className, text);
-  $button.type = 'button';
-  $button.addEventListener('click', onClick);
-  return $button;
-}
 
 export function isPhone() {
   return Boolean(navigator.userAgentData?.mobile) || /iPhone|iPod|Android.+Mobile/i.test(navigator.userAgent);

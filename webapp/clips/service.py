@@ -7,7 +7,7 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from webapp.clips.models import RecordingClip
-from webapp.errors import ApiError
+from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.media import MediaError, probe
 from webapp.recordings import service as recordings
@@ -64,15 +64,15 @@ def parse_clip_request(body):
 def get_visible_clip(user, clip_id):
     """The clip if the user may see its recording; ApiError(404) otherwise."""
     if not isinstance(clip_id, str) or not _CLIP_ID.match(clip_id):
-        raise ApiError(404, "not_found", "No such clip.")
+        raise not_found("clip")
     clip = db.session.get(RecordingClip, clip_id)
     if clip is None or clip.status == "expired":
-        raise ApiError(404, "not_found", "No such clip.")
+        raise not_found("clip")
     model = RECORDING_MODELS[clip.source_type]
     recording = db.session.scalar(recordings.visible_recordings(user, clip.source_type)
                                   .where(model.id == clip.source_id))
     if recording is None:
-        raise ApiError(404, "not_found", "No such clip.")
+        raise not_found("clip")
     return clip, recording
 
 
@@ -194,10 +194,11 @@ def complete_clip(clip):
     # the copy, so that what was checked is what stays.
     checked_key = ready_key(upload_key)
     try:
-        if storage.head(upload_key) is None or storage.copy(upload_key, checked_key) is None:
+        copied = storage.copy(upload_key, checked_key)
+        if copied is None:
             raise MediaError("Nothing was uploaded for this clip.")
         clip.storage_key = checked_key
-        info = verify_clip_object(clip)
+        info = verify_clip_object(clip, copied)
     except MediaError as exc:
         storage.delete(checked_key)
         storage.delete(upload_key)
@@ -219,10 +220,11 @@ def ready_key(upload_key):
     return f"{stem}-ready.{ext}"
 
 
-def verify_clip_object(clip):
-    """(size, duration) of the uploaded clip; MediaError with the reason in words when it is wrong."""
+def verify_clip_object(clip, info=None):
+    """(size, duration) of the clip's object (info: its head, when the caller has it already);
+    MediaError with the reason in words when it is wrong."""
     storage = get_storage()
-    info = storage.head(clip.storage_key)
+    info = info or storage.head(clip.storage_key)
     if info is None:
         raise MediaError("Nothing was uploaded for this clip.")
     if info.size == 0:

@@ -13,10 +13,12 @@ from flask import current_app, url_for
 from sqlalchemy import and_, false, or_, select
 
 from webapp.auth.models import User
-from webapp.errors import ApiError
+from webapp.auth.service import find_user_by_email
+from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.media import MediaError, probe
 from webapp.recordings.models import RECORDING_MODELS
+from webapp.recordings.proxy import resolve_allowed
 from webapp.storage import get_storage
 from webapp.storage.disposition import safe_filename
 
@@ -69,7 +71,7 @@ def get_visible_recording(user, source_type, recording_id):
     model = RECORDING_MODELS[source_type]
     recording = db.session.scalar(visible_recordings(user, source_type).where(model.id == recording_id))
     if recording is None:
-        raise ApiError(404, "not_found", "No such recording.")
+        raise not_found("recording")
     return recording
 
 
@@ -209,7 +211,6 @@ def ffmpeg_input(recording_url):
     if key:
         return storage.local_path(key) or storage.signed_download_url(
             key, filename="source", disposition="inline", ttl=900)
-    from webapp.recordings.proxy import resolve_allowed
     try:
         resolve_allowed(recording_url, current_app.config["PROXY_ALLOWED_HOSTS"],
                         current_app.config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
@@ -227,7 +228,6 @@ def add_recording(*, source_type, product, owner_email, title, file=None, key=No
         raise ApiError(400, "invalid_source", "Give exactly one of file, key or url.")
     owner = None
     if owner_email:
-        from webapp.auth.service import find_user_by_email
         owner = find_user_by_email(owner_email)
         if owner is None:
             raise ApiError(400, "unknown_owner", f"No user with the email {owner_email}.")

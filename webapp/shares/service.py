@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 from webapp.auth.service import hash_password
 from webapp.clips import service as clips
 from webapp.clips.models import RecordingClip
-from webapp.errors import ApiError
+from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.recordings import service as recordings
 from webapp.recordings.models import RECORDING_MODELS
@@ -161,7 +161,7 @@ def list_share_links(user, target_type=None, target_id=None):
 def revoke_share_link(user, link_id):
     link = db.session.scalar(_own_links(user).where(ShareLink.id == link_id))
     if link is None:
-        raise ApiError(404, "not_found", "No such share link.")
+        raise not_found("share link")
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         db.session.commit()
@@ -199,10 +199,10 @@ class ShareGone(ApiError):
 def resolve_share_link(token):
     """(link, recording, clip) for a public token: 404 unknown, 410 revoked or expired."""
     if not isinstance(token, str) or not 20 <= len(token) <= 64:
-        raise ApiError(404, "not_found", "No such link.")
+        raise not_found("link")
     link = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == hash_token(token)))
     if link is None:
-        raise ApiError(404, "not_found", "No such link.")
+        raise not_found("link")
     state = link_state(link)
     if state != "active":
         raise ShareGone("This link was revoked by its owner." if state == "revoked" else "This link has expired.")

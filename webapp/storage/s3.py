@@ -74,7 +74,7 @@ class S3Storage(Storage):
         try:
             resp = self.client.head_object(Bucket=self.bucket, Key=check_key(key))
         except ClientError as exc:
-            if _status(exc) == 404 or _code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(exc):
                 return None
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
@@ -100,7 +100,7 @@ class S3Storage(Storage):
             self.client.copy_object(Bucket=self.bucket, Key=check_key(target_key),
                                     CopySource={"Bucket": self.bucket, "Key": check_key(source_key)})
         except ClientError as exc:
-            if _status(exc) == 404 or _code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(exc):
                 return None
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
@@ -144,6 +144,10 @@ def _port(url):
         return url.port or (443 if url.scheme == "https" else 80)
     except ValueError:  # a port that is not a number matches no endpoint
         return None
+
+
+def _is_missing(exc):
+    return _status(exc) == 404 or _code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
 def _status(exc):

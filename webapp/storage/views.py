@@ -2,7 +2,7 @@
 from flask import Blueprint, request, send_file
 from itsdangerous import BadSignature
 
-from webapp.errors import ApiError
+from webapp.errors import ApiError, not_found
 from webapp.extensions import csrf
 from webapp.storage import get_storage
 from webapp.storage.disposition import content_disposition
@@ -34,7 +34,7 @@ def get_object(token):
     payload = _verified(storage.verify_get, token)
     path = storage.path_for(payload["k"])
     if not path.is_file():
-        raise ApiError(404, "not_found", "No such object.")
+        raise not_found("object")
     info = storage.head(payload["k"])
     response = send_file(path, mimetype=payload.get("t") or info.content_type or "application/octet-stream",
                          conditional=True, etag=info.etag.strip('"'), max_age=0)
