@@ -1,5 +1,6 @@
 """Fixtures: the app on SQLite and (with TEST_DATABASE_URL) PostgreSQL, clients, media, servers."""
 import os
+from contextlib import contextmanager
 import re
 import shutil
 import socket
@@ -47,19 +48,27 @@ def pytest_terminal_summary(terminalreporter):
 
 # --- databases ------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def pg_database_url():
-    """A database of its own on the TEST_DATABASE_URL server for this run, migrated once."""
+@contextmanager
+def scratch_database(prefix):
+    """A new, empty database on the TEST_DATABASE_URL server (psycopg URL), dropped afterwards."""
     server = urlsplit(TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://"))
-    name = f"reclip_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     admin_url = urlunsplit(server)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(server._replace(scheme="postgresql+psycopg", path=f"/{name}"))
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield urlunsplit(server._replace(scheme="postgresql+psycopg", path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A database of its own on the TEST_DATABASE_URL server for this run, migrated once."""
+    with scratch_database("reclip_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
