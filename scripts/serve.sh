@@ -9,8 +9,8 @@ VENV=.venv
 "$VENV/bin/huey_consumer" webapp.jobs.worker.queue --workers 2 --delay 0.2 --max-delay 1 \
   --logfile instance/worker.log &
 worker=$!
-"$VENV/bin/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 120 \
-  --access-logfile - wsgi:app &
+# gevent workers (gunicorn.conf.py): slow or stalled clients cost a greenlet each, not a worker.
+PORT="$PORT" "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 web=$!
 
 stop() { kill -TERM "$web" "$worker" 2>/dev/null || true; wait "$web" "$worker" 2>/dev/null || true; exit 0; }

@@ -112,7 +112,7 @@ def _test_config(database_url, tmp_path, **overrides):
         "STORAGE_BACKEND": "local",
         "STORAGE_LOCAL_ROOT": str(Path(tmp_path) / "storage"),
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": f"sqlite:///{Path(tmp_path) / 'ratelimits.db'}",
         "REDIS_URL": None,
         "PUBLIC_BASE_URL": "",
         "ALLOWED_PRODUCTS": ["tipjar", "m10"],
@@ -157,6 +157,15 @@ def app(db_url, tmp_path, app_config):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def run_queued_jobs(app):
+    """Run every job waiting on the app's queue, here and now, as the consumer would; their results."""
+    queue = app.extensions["job_queue"]
+    results = []
+    while (task := queue.dequeue()) is not None:
+        results.append(queue.execute(task))
+    return results
 
 
 # --- clients ----------------------------------------------------------------------

@@ -35,6 +35,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/redirect":
             return self._empty(302, {"Location": REDIRECT_TARGET})
+        if path in self.server.owner.redirects:
+            return self._empty(302, {"Location": self.server.owner.redirects[path]})
         if path in self.server.owner.files:
             return self._send_file(*self.server.owner.files[path])
         return self._empty(404, {"Content-Type": "text/plain"}, b"not found")
@@ -106,6 +108,7 @@ class RangeServer:
 
     def __init__(self, mtime=1_700_000_000):
         self.files = {}
+        self.redirects = {}
         self.requests = []
         self.mtime = mtime
         self._server = _QuietServer(("127.0.0.1", 0), _Handler)
@@ -118,6 +121,11 @@ class RangeServer:
     def add_file(self, path, data, content_type="application/octet-stream"):
         """Serve `data` at `path`; returns the full URL."""
         self.files[path] = (data, content_type)
+        return self.base_url + path
+
+    def add_redirect(self, path, location):
+        """Answer 302 to `location` (anywhere) at `path`; returns the full URL of `path`."""
+        self.redirects[path] = location
         return self.base_url + path
 
     def url(self, path):

@@ -82,7 +82,7 @@ def test_login_sends_to_recordings_and_the_session_works(app, client):
     response = post_login(client, "ada@example.com", PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == "/recordings"
-    assert session_user_id(client) == str(user.id)
+    assert session_user_id(client) == user.get_id()
 
     page = client.get("/recordings")
     assert page.status_code == 200
@@ -149,7 +149,7 @@ def test_logout_without_csrf_is_refused_and_keeps_the_session(app, login):
     response = client.flask.post("/logout")
     assert response.status_code == 400
     assert "The CSRF token is missing." in response.get_data(as_text=True)
-    assert session_user_id(client) == str(user.id)
+    assert session_user_id(client) == user.get_id()
 
 
 def test_logout_form_is_on_every_logged_in_page(app, login):

@@ -49,6 +49,7 @@ def stored_keys():
 @pytest.fixture
 def media_server(media_dir):
     """The media files over plain HTTP on a local port, like an external CDN."""
+    QuietHandler.requested = []
     handler = functools.partial(QuietHandler, directory=str(media_dir))
     server = QuietServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -60,8 +61,14 @@ def media_server(media_dir):
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
+    requested = []  # paths asked for, across the test
+
     def log_message(self, format, *args):
         pass
+
+    def do_GET(self):
+        QuietHandler.requested.append(self.path)
+        super().do_GET()
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -113,13 +120,23 @@ def test_add_key_of_an_object_already_in_storage(app, runner, owner, media_dir):
     assert stored_keys() == ["egress/room-1/recording.mp4"]  # nothing copied
 
 
+@pytest.mark.parametrize("app_config", [{"PROXY_ALLOWED_HOSTS": ["127.0.0.1"], "PROXY_ALLOW_PRIVATE_ADDRESSES": True}])
 def test_add_external_url_that_can_be_probed(app, runner, owner, media_server):
     url = f"{media_server}/sample.mp4"
     recording = db.session.get(MeetRoom, added_id(add(runner, "--url", url)))
     assert recording.recording_url == url
     assert recording.duration_seconds == pytest.approx(20, abs=0.5)
+    assert (recording.width, recording.height) == (320, 240)
     assert recording.size_bytes is None
     assert stored_keys() == []
+
+
+def test_an_external_url_off_the_allow_list_is_added_but_never_fetched(app, runner, owner, media_server):
+    url = f"{media_server}/sample.mp4"  # PROXY_ALLOWED_HOSTS is empty
+    recording = db.session.get(MeetRoom, added_id(add(runner, "--url", url)))
+    assert recording.recording_url == url
+    assert recording.duration_seconds is None
+    assert QuietHandler.requested == []
 
 
 def test_add_external_url_that_cannot_be_probed_is_still_added(app, runner, owner):

@@ -13,6 +13,7 @@ from tests.assertions import assert_error
 from tests.clip_helpers import (CLIPS_URL, clip_count, clip_row, create, cut, local_path,
                                 upload_local, upload_s3)
 from tests.factories import make_recording, make_user
+from tests.range_server import RangeServer
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
 from webapp.storage import get_storage
@@ -48,8 +49,21 @@ def backend():
 
 
 @pytest.fixture
+def cdn(media_dir):
+    """An allow-listed external host (a CDN) serving the sample recording with Range."""
+    with RangeServer() as server:
+        server.add_file("/rec/standup.mp4", (media_dir / "sample.mp4").read_bytes(), "video/mp4")
+        yield server
+
+
+@pytest.fixture
 def app_config(backend, request):
-    return request.getfixturevalue("s3_config") if backend == "s3" else {}
+    if backend == "s3":
+        return request.getfixturevalue("s3_config")
+    if "cdn" in request.fixturenames:
+        cdn = request.getfixturevalue("cdn")
+        return {"PROXY_ALLOWED_HOSTS": [f"127.0.0.1:{cdn.port}"], "PROXY_ALLOW_PRIVATE_ADDRESSES": True}
+    return {}
 
 
 @pytest.fixture
@@ -449,8 +463,8 @@ def test_the_upload_limit_is_never_more_than_the_source(app, as_a, recording, me
     assert stored(row.storage_key) is None
 
 
-def test_the_upload_limit_of_an_external_source_of_unknown_size_is_the_browser_trim_maximum(app, as_a, people):
-    external = make_recording(owner=people["a"], url="https://cdn.example.com/rec/standup.mp4")
+def test_the_upload_limit_of_an_external_source_of_unknown_size_is_the_browser_trim_maximum(cdn, app, as_a, people):
+    external = make_recording(owner=people["a"], url=cdn.url("/rec/standup.mp4"))
 
     _clip, _upload, row = new_clip(as_a, external, 3, 13)
 
@@ -829,8 +843,8 @@ def test_source_url_of_a_stored_recording_serves_its_bytes(backend, app, as_a, r
     assert headers["Content-Disposition"].startswith("inline")
 
 
-def test_source_url_of_an_external_recording_is_the_same_origin_play_url(app, as_a, people):
-    external = make_recording(owner=people["a"], url="https://cdn.example.com/rec/standup.mp4")
+def test_source_url_of_an_external_recording_is_the_same_origin_play_url(cdn, app, as_a, people):
+    external = make_recording(owner=people["a"], url=cdn.url("/rec/standup.mp4"))
 
     body = created(create(as_a, external))
 

@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import func, select, text, update
 
 from tests.assertions import assert_error
+from tests.conftest import run_queued_jobs
 from tests.factories import make_recording, make_user
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
@@ -47,10 +48,18 @@ def make_ready_clip(recording, source, user=None, start=2, seconds=6):
     clip = RecordingClip(source_type=recording.source_type, source_id=recording.id,
                          recording_url=recording.recording_url, start_seconds=start, end_seconds=start + seconds,
                          mode="browser", status="ready", storage_key=key, size_bytes=size,
-                         duration_seconds=round(info.duration_seconds, 3), user_id=user.id if user else None)
+                         duration_seconds=round(info.duration_seconds, 3), width=info.width, height=info.height,
+                         user_id=user.id if user else None)
     db.session.add(clip)
     db.session.commit()
     return clip
+
+
+def poster_after_its_job(client, token):
+    """The poster response once its job has run (the first request queues it for a row that has none)."""
+    client.get(f"/s/{token}/poster.jpg")
+    run_queued_jobs(client.flask.application)
+    return client.get(f"/s/{token}/poster.jpg")
 
 
 def target_of(thing):
@@ -180,7 +189,7 @@ def test_a_link_opens_plays_downloads_and_has_a_poster_until_revoked(as_member, 
     assert f"Team standup-{standup.created_at:%Y-%m-%d}.mp4" in downloaded.headers["Content-Disposition"]
     assert downloaded.get_data() == (media_dir / "sample.mp4").read_bytes()
 
-    poster = follow(client, client.get(f"/s/{token}/poster.jpg"))
+    poster = follow(client, poster_after_its_job(client, token))
     assert poster.status_code == 200 and poster.mimetype == "image/jpeg"
     assert poster.get_data().startswith(JPEG_MAGIC)
     assert jpeg_size(poster.get_data()) == (1200, 900)  # a frame, scaled from 320x240
@@ -238,7 +247,7 @@ def test_a_clip_link_plays_the_clip(as_member, client, member, standup, media_di
     assert downloaded.headers["Content-Disposition"].startswith("attachment")
     assert "Team standup-clip-0m03s-0m08s.mp4" in downloaded.headers["Content-Disposition"]
 
-    poster = follow(client, client.get(f"/s/{token}/poster.jpg"))
+    poster = follow(client, poster_after_its_job(client, token))
     assert poster.mimetype == "image/jpeg" and poster.get_data().startswith(JPEG_MAGIC)
     assert get_storage().head(f"posters/clip-{clip.id}.jpg") is not None
 
@@ -249,7 +258,7 @@ def test_a_voice_recording_gets_a_waveform_poster(login, admin, client, voice_ca
     page = client.get(f"/s/{token}").get_data(as_text=True)
     assert "<audio" in page and "<video" not in page
 
-    poster = client.get(f"/s/{token}/poster.jpg")
+    poster = poster_after_its_job(client, token)
     image = follow(client, poster)
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
     assert image.get_data().startswith(JPEG_MAGIC)
@@ -266,7 +275,7 @@ def test_a_voice_clip_gets_a_waveform_poster_too(login, admin, client, voice_cal
     token = new_token(login(admin), clip)
 
     assert "<audio" in client.get(f"/s/{token}").get_data(as_text=True)
-    image = follow(client, client.get(f"/s/{token}/poster.jpg"))
+    image = follow(client, poster_after_its_job(client, token))
     assert image.mimetype == "image/jpeg" and jpeg_size(image.get_data()) == (1200, 630)
     assert get_storage().head(f"posters/clip-{clip.id}.jpg") is not None
     assert follow(client, client.get(f"/s/{token}/media")).mimetype == "audio/mp4"
@@ -274,7 +283,7 @@ def test_a_voice_clip_gets_a_waveform_poster_too(login, admin, client, voice_cal
 
 def test_a_poster_is_made_once_and_then_reused(as_member, client, standup):
     token = new_token(as_member, standup)
-    first = follow(client, client.get(f"/s/{token}/poster.jpg")).get_data()
+    first = follow(client, poster_after_its_job(client, token)).get_data()
     key = f"posters/meet-{standup.id}.jpg"
     before = get_storage().head(key)
 
@@ -290,7 +299,14 @@ def test_media_that_cannot_be_read_has_no_poster(as_member, client, member, tmp_
     token = new_token(as_member, broken)
 
     assert client.get(f"/s/{token}").status_code == 200
+    assert run_queued_jobs(client.flask.application) == ["failed"]
     assert client.get(f"/s/{token}/poster.jpg").status_code == 404
+    # The failure is remembered: no job, no ffmpeg, however often it is asked for.
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert 'property="og:image"' not in page and "poster=" not in page
+    for _ in range(3):
+        assert client.get(f"/s/{token}/poster.jpg").status_code == 404
+    assert run_queued_jobs(client.flask.application) == []
 
 
 class TestOnS3:
@@ -317,7 +333,7 @@ class TestOnS3:
         assert saved.status_code == 200 and saved.content == expected
         assert saved.headers["Content-Disposition"].startswith("attachment")
 
-        poster = client.get(f"/s/{token}/poster.jpg")
+        poster = poster_after_its_job(client, token)
         assert poster.status_code == 302 and poster.headers["Location"].startswith(s3_config["S3_ENDPOINT_URL"])
         image = requests.get(poster.headers["Location"], timeout=30)
         assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"

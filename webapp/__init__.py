@@ -5,7 +5,7 @@ from flask import Flask
 
 from webapp import auth, jobs, security, storage
 from webapp.config import PROJECT_ROOT, instance_path as default_instance_path, load_config, load_secret_key, validate_config
-from webapp.errors import register_errorhandlers
+from webapp.errors import SafeJSONProvider, register_errorhandlers
 from webapp.extensions import csrf, db, limiter, migrate
 
 
@@ -13,6 +13,7 @@ def create_app(test_config=None, instance_path=None):
     """The application: configuration, extensions, blueprints, error handlers, commands."""
     app = Flask(__name__, instance_path=instance_path or default_instance_path(),
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
+    app.json = SafeJSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config = load_config(app.instance_path)
     config.update(test_config or {})

@@ -77,7 +77,18 @@ def load_config(instance_path):
         "SUPABASE_BUCKET": env("SUPABASE_BUCKET", ""),
         "SIGNED_URL_TTL": _int("SIGNED_URL_TTL", 600),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # One store for every process of a node (SQLite in instance/), or for every node (Redis).
+        "RATELIMIT_STORAGE_URI": redis_url or f"sqlite:///{instance / 'ratelimits.db'}",
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
+        "TRUSTED_HOSTS": _list(env("TRUSTED_HOSTS", "")) or None,  # None: the PUBLIC_BASE_URL host, or localhost
+        # Bodies: JSON and forms are small; the local backend's upload route sets its own limit.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "CLIP_RATE_LIMIT": env("CLIP_RATE_LIMIT", "30 per minute"),
+        "CLIP_PENDING_UPLOADS_MAX": _int("CLIP_PENDING_UPLOADS_MAX", 10),
+        "CLIP_PENDING_UPLOAD_BYTES_MAX": _int("CLIP_PENDING_UPLOAD_BYTES_MAX", 4_000_000_000),
+        "CLIP_SERVER_JOBS_MAX": _int("CLIP_SERVER_JOBS_MAX", 3),
+        "SHARE_MEDIA_TTL": _int("SHARE_MEDIA_TTL", 60),
         "LIVEKIT_API_KEY": env("LIVEKIT_API_KEY") or None,
         "LIVEKIT_API_SECRET": env("LIVEKIT_API_SECRET") or None,
         "PUBLIC_BASE_URL": public_base_url,
@@ -117,3 +128,7 @@ def validate_config(config):
         raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
     if config["CLIP_MAX_SECONDS"] < 1:
         raise RuntimeError("CLIP_MAX_SECONDS must be at least 1")
+    if not 1 <= config["SHARE_MEDIA_TTL"] <= ttl:
+        raise RuntimeError(f"SHARE_MEDIA_TTL must be 1..SIGNED_URL_TTL ({ttl}) seconds")
+    if config["TRUST_PROXY_HOPS"] < 0:
+        raise RuntimeError("TRUST_PROXY_HOPS must be 0 or more")

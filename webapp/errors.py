@@ -1,5 +1,7 @@
 """One error shape: JSON for the API, a page for everything else."""
 from flask import jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -9,11 +11,22 @@ from webapp.storage.base import StorageUnavailable
 class ApiError(Exception):
     """An error with an HTTP status, a machine code and a message for people."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, headers=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Deeply nested JSON ("[[[[...") exhausts the parser's recursion: that is bad input (400), not a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def not_found(what="recording"):
@@ -41,7 +54,8 @@ def _code_for(exc):
 def register_errorhandlers(app):
     @app.errorhandler(ApiError)
     def handle_api_error(exc):
-        return error_response(exc.status, exc.code, exc.message)
+        body, status = error_response(exc.status, exc.code, exc.message)
+        return body, status, exc.headers
 
     @app.errorhandler(StorageUnavailable)
     def handle_storage_unavailable(exc):
@@ -52,9 +66,15 @@ def register_errorhandlers(app):
     def handle_csrf_error(exc):
         return error_response(400, "csrf_failed", exc.description)
 
-    @app.errorhandler(429)
+    @app.errorhandler(RateLimitExceeded)
     def handle_rate_limit(exc):
-        return error_response(429, "rate_limited", "Too many attempts. Wait a minute and try again.")
+        # Flask-Limiter adds Retry-After; each limit says in words what was too much.
+        message = exc.description if exc.limit.error_message else "Too many attempts. Wait a minute and try again."
+        return error_response(429, "rate_limited", message)
+
+    @app.errorhandler(413)
+    def handle_too_large(exc):
+        return error_response(413, "too_large", "The request body is larger than this endpoint accepts.")
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc):

@@ -9,6 +9,8 @@ from functools import lru_cache
 import av
 from flask import current_app, has_app_context
 
+from webapp.blocking import run_blocking
+
 
 class MediaError(Exception):
     """The file is not media that we can read."""
@@ -22,6 +24,62 @@ class MediaInfo:
     format_name: str
     width: int | None = None
     height: int | None = None
+
+
+# What ffmpeg and PyAV may do with a file that someone else wrote. Without these, a "video" can be an
+# HLS playlist or a concat list that makes them fetch other URLs or local files, or an image codec
+# whose one frame decodes to gigabytes. Demuxers and decoders outside the lists are never opened.
+MP4_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2"
+EXTERNAL_FORMATS = f"{MP4_FORMATS},matroska,webm"
+RECORDING_FORMATS = f"{EXTERNAL_FORMATS},ogg,mp3,wav"
+DECODERS = ("h264,hevc,vp8,vp9,av1,libdav1d,aac,mp3float,mp3,opus,libopus,vorbis,libvorbis,flac,alac,"
+            "pcm_s16le,pcm_s24le,pcm_s32le,pcm_f32le")
+VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1"}
+AUDIO_CODECS = {"aac", "mp3", "opus", "vorbis", "flac", "alac", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"}
+PIXEL_FORMATS = {"yuv420p", "yuvj420p", "yuv420p10le", "nv12", "yuv422p", "yuvj422p", "yuv422p10le", "yuv444p",
+                 "yuvj444p"}
+MAX_PIXELS = 3840 * 2160  # 4K UHD, either way up
+MAX_SIDE = 4096
+MAX_FRAME_RATE = 120
+MAX_STREAMS = 8
+MAX_CHANNELS = 8
+MAX_SAMPLE_RATE = 192_000
+LOCAL_PROTOCOLS = "file"
+REMOTE_PROTOCOLS = "http,https,tcp,tls"  # a presigned URL; ffmpeg's redirects stay within these
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """A file for ffmpeg or PyAV, with the only protocols and container formats they may use on it."""
+
+    url: str
+    protocols: str = LOCAL_PROTOCOLS
+    formats: str = RECORDING_FORMATS
+
+    @property
+    def is_remote(self):
+        return self.protocols != LOCAL_PROTOCOLS
+
+    def input_options(self):
+        """ffmpeg options that go before `-i url`."""
+        args = ["-protocol_whitelist", self.protocols, "-format_whitelist", self.formats,
+                "-codec_whitelist", DECODERS, "-max_pixels", str(MAX_PIXELS)]
+        if self.is_remote:
+            args += ["-rw_timeout", "30000000", *http_input_options()]
+        return args
+
+    def av_options(self):
+        """(container options, options for every stream) for av.open."""
+        container = {"protocol_whitelist": self.protocols, "format_whitelist": self.formats,
+                     "codec_whitelist": DECODERS}
+        # One decoder thread, and no frame beyond 4K: probing decodes a few frames of each stream.
+        streams = {"max_pixels": str(MAX_PIXELS), "threads": "1"}
+        return container, streams
+
+
+def as_source(source):
+    """A MediaSource; a plain path is a local file."""
+    return source if isinstance(source, MediaSource) else MediaSource(str(source))
 
 
 def ffmpeg_binary():
@@ -54,13 +112,18 @@ def http_input_options():
 
 
 def probe(source, timeout=30):
-    """Duration and streams of a file path or URL; MediaError when it is not playable media."""
+    """Duration, streams and picture size of a file path or MediaSource; MediaError when it is not
+    media we accept. The streams are checked from what the container says before anything heavy is
+    decoded (the decoders allowed are few and refuse a frame larger than 4K)."""
+    return run_blocking(_probe, as_source(source), timeout)
+
+
+def _probe(source, timeout):
+    container_options, stream_options = source.av_options()
     try:
-        with av.open(source, timeout=timeout) as container:
-            video = container.streams.video
-            audio = container.streams.audio
-            if not video and not audio:
-                raise MediaError("it has no audio or video stream")
+        with av.open(source.url, timeout=timeout, container_options=container_options,
+                     options=stream_options) as container:
+            video, audio = _checked_streams(container)
             duration = container.duration / av.time_base if container.duration else _stream_duration(container)
             if not duration or duration <= 0:
                 raise MediaError("its duration cannot be read")
@@ -71,6 +134,37 @@ def probe(source, timeout=30):
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(f"it is not a playable video or audio file ({exc.__class__.__name__})") from exc
+
+
+def _checked_streams(container):
+    """(video streams, audio streams); MediaError for a codec, size, rate or layout we do not take."""
+    streams = container.streams
+    if len(streams) > MAX_STREAMS:
+        raise MediaError(f"it has {len(streams)} streams, more than {MAX_STREAMS}")
+    video, audio = list(streams.video), list(streams.audio)
+    if not video and not audio:
+        raise MediaError("it has no audio or video stream")
+    for stream in video:
+        context = stream.codec_context
+        codec = context.codec.canonical_name
+        if codec not in VIDEO_CODECS:
+            raise MediaError(f"its video is {codec}, not H.264, HEVC, VP8, VP9 or AV1")
+        width, height = context.width or 0, context.height or 0
+        if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+            raise MediaError(f"its picture is {width}×{height}, larger than 3840×2160")
+        rate = stream.average_rate or stream.guessed_rate
+        if rate and float(rate) > MAX_FRAME_RATE:
+            raise MediaError(f"it has {float(rate):.0f} frames a second, more than {MAX_FRAME_RATE}")
+        if context.pix_fmt and context.pix_fmt not in PIXEL_FORMATS:
+            raise MediaError(f"its pixel format {context.pix_fmt} is not one of a video's")
+    for stream in audio:
+        context = stream.codec_context
+        codec = context.codec.canonical_name
+        if codec not in AUDIO_CODECS:
+            raise MediaError(f"its audio is {codec}, which is not accepted")
+        if (context.channels or 0) > MAX_CHANNELS or (context.sample_rate or 0) > MAX_SAMPLE_RATE:
+            raise MediaError(f"its audio has {context.channels} channels at {context.sample_rate} Hz, too many")
+    return video, audio
 
 
 def _stream_duration(container):
@@ -105,7 +199,12 @@ def run_ffmpeg(args, timeout=600, on_tick=None, tick_seconds=5.0):
         stderr = errors.read().decode("utf-8", "replace")
     if returncode != 0:
         tail = " ".join(stderr.strip().splitlines()[-3:])
-        raise MediaError(f"ffmpeg failed: {tail or 'exit code ' + str(returncode)}")
+        raise MediaError(f"ffmpeg failed: {_without_addresses(tail) or 'exit code ' + str(returncode)}")
+
+
+def _without_addresses(text):
+    """ffmpeg tags its messages `[h264 @ 0x55d...]`: heap addresses are nobody's business."""
+    return re.sub(r" @ 0x[0-9a-fA-F]+", "", text)
 
 
 def generate_test_media(path, seconds, *, video=True, size="1280x720", frequency=440):

@@ -18,7 +18,8 @@ TYPE_PARAM = {"name": "type", "in": "query", "required": True, "schema": {"type"
 ID_PARAM = {"name": "id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}}
 CLIP_ID_PARAM = {"name": "clip_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 TOKEN_PARAM = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
-COMMON_ERRORS = {"400": _error("Bad input"), "401": _error("Not logged in"), "404": _error("Not found or not yours")}
+COMMON_ERRORS = {"400": _error("Bad input"), "401": _error("Not logged in"), "404": _error("Not found or not yours"),
+                 "413": _error("Body larger than the endpoint accepts")}
 REDIRECT = {"302": {"description": "Redirect to a short-lived presigned URL",
                     "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}}
 
@@ -64,7 +65,7 @@ SPEC = {
                 "target_id": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
                 "expires_in_seconds": {"type": ["integer", "null"], "minimum": 60, "maximum": 31536000},
                 "allow_download": {"type": "boolean", "default": True},
-                "password": {"type": ["string", "null"], "minLength": 4, "maxLength": 128},
+                "password": {"type": ["string", "null"], "minLength": 8, "maxLength": 128},
                 "default": {"type": "boolean", "default": False}}},
         },
     },
@@ -94,6 +95,8 @@ SPEC = {
                     "clip": {"$ref": "#/components/schemas/Clip"}, "source_url": {"type": "string"},
                     "upload": {"type": "object", "properties": {"url": {"type": "string"}, "fields": {"type": "object"}}}}}),
                     "202": _json("Server clip queued", {"type": "object", "properties": {"clip": {"$ref": "#/components/schemas/Clip"}}}),
+                    "422": _error("An external recording that is not a plain MP4, M4A or WebM file"),
+                    "429": _error("Too many clips: the rate, pending uploads or server jobs (Retry-After)"),
                     **COMMON_ERRORS, "503": _error("Storage or queue unreachable")}},
             "get": {"summary": "Clips of a recording", "parameters": [TYPE_PARAM, ID_PARAM],
                     "responses": {"200": _json("Clips", {"type": "object", "properties": {
@@ -102,11 +105,14 @@ SPEC = {
             "parameters": [CLIP_ID_PARAM],
             "get": {"summary": "One clip", "responses": {"200": _json("The clip", {"type": "object", "properties": {
                 "clip": {"$ref": "#/components/schemas/Clip"}}}), **COMMON_ERRORS}},
-            "delete": {"summary": "Delete a clip and its file", "responses": {"204": {"description": "Deleted"}, **COMMON_ERRORS}}},
+            "delete": {"summary": "Delete a clip and its file (its creator, the recording's owner or a super admin)",
+                       "responses": {"204": {"description": "Deleted"}, "403": _error("Not allowed to delete it"),
+                                     **COMMON_ERRORS}}},
         "/api/livekit/recordings/clips/{clip_id}/complete": {"parameters": [CLIP_ID_PARAM], "post": {
-            "summary": "Check the uploaded clip", "responses": {
+            "summary": "Check the uploaded clip (only its creator)", "responses": {
                 "200": _json("Ready", {"type": "object", "properties": {"clip": {"$ref": "#/components/schemas/Clip"}}}),
-                "409": _error("Not waiting for an upload"),
+                "403": _error("Not the clip's creator"),
+                "409": _error("Not waiting for an upload, or being checked already"),
                 "422": _json("Rejected: the clip failed", {"type": "object", "properties": {
                     "error": ERROR, "clip": {"$ref": "#/components/schemas/Clip"}}}), **COMMON_ERRORS}}},
         "/api/livekit/recordings/clips/{clip_id}/download": {"parameters": [CLIP_ID_PARAM], "get": {
@@ -126,7 +132,8 @@ SPEC = {
                 "responses": {"200": _json("Links", {"type": "object", "properties": {
                     "share_links": {"type": "array", "items": {"$ref": "#/components/schemas/ShareLink"}}}}), **COMMON_ERRORS}}},
         "/api/share-links/{link_id}": {"delete": {
-            "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True,
+                                                 "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}],
             "responses": {"204": {"description": "Revoked"}, **COMMON_ERRORS}}},
         "/api/livekit/webhook": {"post": {
             "summary": "LiveKit Egress webhook: Authorization is a JWT (HS256, iss = LIVEKIT_API_KEY) whose sha256 "

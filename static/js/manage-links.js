@@ -51,7 +51,9 @@ export class ManageLinks {
     const $password = el('input');
     $password.type = 'text';
     $password.autocomplete = 'off';
-    $password.placeholder = 'Optional';
+    $password.placeholder = 'Optional, 8 or more characters';
+    $password.minLength = 8;
+    $password.maxLength = 128;
     $password.id = `password-${this.target.targetType}-${this.target.targetId}`;
     const $passwordLabel = el('label', null, 'Password');
     $passwordLabel.htmlFor = $password.id;

@@ -17,11 +17,16 @@ def init_app(app):
     login_manager.unauthorized_handler(_unauthorized)
 
 
-def _load_user(user_id):
-    try:
-        return service.get_user(user_id)
-    except (TypeError, ValueError):
+def _load_user(session_user_id):
+    """The user of a session, unless the session was signed before their last logout or password change."""
+    user_id, _, generation = str(session_user_id).partition(".")
+    if not (user_id.isascii() and user_id.isdigit() and generation.isascii() and generation.isdigit()
+            and len(user_id) <= 18 and len(generation) <= 18):
         return None
+    user = service.get_user(user_id)
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def _unauthorized():

@@ -1,9 +1,10 @@
 """Users and passwords."""
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth.models import User
+from webapp.blocking import run_blocking
 from webapp.errors import ApiError
 from webapp.extensions import db
 
@@ -16,7 +17,7 @@ def normalize_email(email):
 
 
 def hash_password(password):
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return run_blocking(generate_password_hash, password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def get_user(user_id):
@@ -44,6 +45,14 @@ def create_user(email, password, *, super_admin=False):
 
 def set_password(user, password):
     user.password_hash = hash_password(password)
+    user.session_generation += 1  # sessions signed with the old password end
+    db.session.commit()
+
+
+def end_all_sessions(user):
+    """Every session cookie of this user stops working (signed cookies cannot be taken back otherwise)."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_generation=User.session_generation + 1))
     db.session.commit()
 
 
@@ -53,6 +62,6 @@ def authenticate(email, password):
     user = find_user_by_email(email) if email else None
     if user is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password("reclip-timing-equaliser")
-        check_password_hash(_DUMMY_HASH, password or "")
+        run_blocking(check_password_hash, _DUMMY_HASH, password or "")
         return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    return user if run_blocking(check_password_hash, user.password_hash, password or "") else None

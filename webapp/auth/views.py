@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import service
@@ -28,6 +28,7 @@ def login():
         email = request.form.get("email", "")
         user = service.authenticate(email, request.form.get("password", ""))
         if user:
+            session.pop("csrf_token", None)  # a token seen before login is worthless after it
             login_user(user)
             return redirect(_safe_next(request.form.get("next")))
         flash("Wrong email or password.", "error")
@@ -38,5 +39,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    service.end_all_sessions(current_user)
     logout_user()
+    session.pop("csrf_token", None)
     return redirect(url_for("auth.login"))

@@ -1,4 +1,5 @@
 """Server-side clips: the cut job, recovery of stalled jobs, and clean-up. Run inside an app context."""
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -9,8 +10,9 @@ from sqlalchemy import select, update
 from webapp.clips import service
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
-from webapp.media import MediaError, http_input_options, run_ffmpeg
-from webapp.recordings.service import ffmpeg_input
+from webapp.jobs import enqueue
+from webapp.media import MediaError, run_ffmpeg
+from webapp.recordings.service import open_media
 from webapp.storage import StorageError, get_storage
 from webapp.timeutil import utcnow
 
@@ -43,10 +45,7 @@ def _set_step(clip, step):
 
 def ffmpeg_cut_args(source, start, end, output, *, precise, audio_only):
     """-ss before -i: a stream copy starts at the keyframe before START; a re-encode starts exactly there."""
-    args = []
-    if "://" in source:
-        args += ["-rw_timeout", "30000000", *http_input_options()]
-    args += ["-ss", f"{start:.3f}", "-i", source, "-t", f"{end - start:.3f}"]
+    args = [*source.input_options(), "-ss", f"{start:.3f}", "-i", source.url, "-t", f"{end - start:.3f}"]
     if audio_only:
         args += ["-vn"]
     if precise:
@@ -82,28 +81,29 @@ def _cut_and_store(clip):
     audio_only = clip.storage_key.endswith(".m4a")
     with tempfile.TemporaryDirectory(prefix="reclip-clip-") as tmp:
         output = Path(tmp) / f"clip{Path(clip.storage_key).suffix}"
-        source = ffmpeg_input(clip.recording_url)
-        args = ffmpeg_cut_args(source, clip.start_seconds, clip.end_seconds, output,
-                               precise=clip.precise, audio_only=audio_only)
         stale = current_app.config["CLIP_JOB_STALE_SECONDS"]
         try:
-            run_ffmpeg(args, timeout=FFMPEG_TIMEOUT, on_tick=lambda: _heartbeat(clip.id), tick_seconds=max(1, stale / 4))
+            with open_media(clip.recording_url) as source:
+                args = ffmpeg_cut_args(source, clip.start_seconds, clip.end_seconds, output,
+                                       precise=clip.precise, audio_only=audio_only)
+                try:
+                    run_ffmpeg(args, timeout=FFMPEG_TIMEOUT, on_tick=lambda: _heartbeat(clip.id),
+                               tick_seconds=max(1, stale / 4))
+                except MediaError as exc:
+                    # The reason is shown to the user: never the server's path or a presigned URL.
+                    raise MediaError(str(exc).replace(source.url, "the recording")) from None
         except MediaError as exc:
-            # The reason is shown to the user: never the server's path or a presigned URL.
-            reason = str(exc).replace(source, "the recording")
-            raise MediaError(f"The recording could not be cut: {reason}") from None
+            raise MediaError(f"The recording could not be cut: {exc}") from None
         _set_step(clip, "uploading")
         with output.open("rb") as fh:
             storage.put(clip.storage_key, fh, content_type=service.clip_content_type(clip))
     _set_step(clip, "checking")
     try:
-        size, duration = service.verify_clip_object(clip)
+        size, media = service.verify_clip_object(clip)
     except MediaError:
         storage.delete(clip.storage_key)
         raise
-    clip.status, clip.step, clip.error = "ready", None, None
-    clip.size_bytes, clip.duration_seconds, clip.clip_url = size, duration, clip.storage_key
-    db.session.commit()
+    service.mark_ready(clip, size, media)
 
 
 def _fail(clip, reason):
@@ -116,8 +116,14 @@ def recover_stalled():
     """Re-queue clips whose job stopped without finishing (a killed worker); fail those tried too often."""
     stale = timedelta(seconds=current_app.config["CLIP_JOB_STALE_SECONDS"])
     now = utcnow()
+    # A browser clip stuck while its upload was checked (the web process died): it may be completed again.
+    db.session.execute(update(RecordingClip).where(
+        RecordingClip.mode == "browser", RecordingClip.status == "processing", RecordingClip.updated_at < now - stale)
+        .values(status="awaiting_upload", step=None))
+    db.session.commit()
     candidates = db.session.execute(
         select(RecordingClip.id, RecordingClip.status, RecordingClip.attempts).where(
+            RecordingClip.mode == "server",
             ((RecordingClip.status == "processing") & (RecordingClip.updated_at < now - stale))
             | ((RecordingClip.status == "queued") & (RecordingClip.updated_at < now - stale * 10)))
     ).all()
@@ -133,13 +139,14 @@ def recover_stalled():
             .values(status="queued", step=None, updated_at=now))
         db.session.commit()
         if result.rowcount == 1:
-            current_app.extensions["jobs"]["cut_clip"](clip_id)
+            enqueue("cut_clip", clip_id)
             requeued.append(clip_id)
     return requeued
 
 
 def cleanup():
-    """Expire browser uploads never completed within an hour, delete clip objects that have no live row."""
+    """Expire browser uploads never completed within an hour; delete clip objects and posters that no clip
+    needs (an upload made again with a still-valid policy after `complete` included)."""
     storage = get_storage()
     now = utcnow()
     expired = db.session.scalars(select(RecordingClip).where(
@@ -149,23 +156,58 @@ def cleanup():
         clip.status, clip.error = "expired", "The upload was not completed within an hour."
     db.session.commit()
 
-    orphans = []
-    batch = []
-    for info in storage.list("clips/"):
-        if info.last_modified is None or info.last_modified < now - ORPHAN_AGE:
-            batch.append(info.key)
-        if len(batch) >= 500:
-            orphans += _without_live_row(batch)
-            batch = []
-    orphans += _without_live_row(batch)
-    for key in orphans:
+    dead = []
+    for batch in _batches(storage.list("clips/")):
+        dead += _unneeded_clip_objects(batch, now)
+    for batch in _batches(storage.list("posters/clip-")):
+        dead += _posters_without_clip(batch)
+    for key in dead:
         storage.delete(key)
-    return {"expired": len(expired), "orphans_deleted": len(orphans)}
+    return {"expired": len(expired), "orphans_deleted": len(dead)}
 
 
-def _without_live_row(keys):
-    if not keys:
-        return []
-    live = set(db.session.scalars(select(RecordingClip.storage_key).where(
-        RecordingClip.storage_key.in_(keys), RecordingClip.status.not_in(("failed", "expired")))))
-    return [key for key in keys if key not in live]
+_CLIP_KEY = re.compile(r"^clips/([0-9a-f]{32})(?:-ready)?\.\w+$")
+_CLIP_POSTER_KEY = re.compile(r"^posters/clip-([0-9a-f]{32})\.jpg$")
+IN_FLIGHT = ("awaiting_upload", "queued", "processing")
+
+
+def _batches(infos, size=500):
+    batch = []
+    for info in infos:
+        batch.append(info)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _clip_rows(ids):
+    if not ids:
+        return {}
+    rows = db.session.execute(select(RecordingClip.id, RecordingClip.storage_key, RecordingClip.status)
+                              .where(RecordingClip.id.in_(ids)))
+    return {clip_id: (key, status) for clip_id, key, status in rows}
+
+
+def _unneeded_clip_objects(infos, now):
+    matches = {info.key: _CLIP_KEY.match(info.key) for info in infos}
+    rows = _clip_rows({match.group(1) for match in matches.values() if match})
+    dead = []
+    for info in infos:
+        match = matches[info.key]
+        row = rows.get(match.group(1)) if match else None
+        if row is None:  # no clip at all: give a stray object a day, in case someone else put it there
+            if info.last_modified is None or info.last_modified < now - ORPHAN_AGE:
+                dead.append(info.key)
+            continue
+        storage_key, status = row
+        if not (status in IN_FLIGHT or (status == "ready" and info.key == storage_key)):
+            dead.append(info.key)
+    return dead
+
+
+def _posters_without_clip(infos):
+    matches = {info.key: _CLIP_POSTER_KEY.match(info.key) for info in infos}
+    rows = _clip_rows({match.group(1) for match in matches.values() if match})
+    return [key for key, match in matches.items() if match and match.group(1) not in rows]

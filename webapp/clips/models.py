@@ -30,6 +30,9 @@ class RecordingClip(db.Model):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    poster_status: Mapped[str | None] = mapped_column(String(8))  # as on recordings
     # Server jobs: what the job is doing now (cutting, uploading, checking) and how often it started.
     step: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")

@@ -2,24 +2,27 @@
 import math
 import re
 import uuid
+from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from webapp import posters
 from webapp.clips.models import RecordingClip
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
-from webapp.media import MediaError, probe
+from webapp.jobs import enqueue
+from webapp.media import MP4_FORMATS, MediaError, probe
 from webapp.recordings import service as recordings
 from webapp.recordings.models import RECORDING_MODELS
 from webapp.storage import get_storage
 from webapp.storage.disposition import safe_filename
+from webapp.timeutil import utcnow
 
 MIN_CLIP_SECONDS = 1.0
 DURATION_TOLERANCE = 2.5  # stream copy cuts at keyframes
 UPLOAD_MARGIN = 1.5  # bitrate varies along a recording
 UPLOAD_SLACK_BYTES = 2_000_000  # a keyframe interval on each side plus the moov atom
-MP4_FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
 _CLIP_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -119,6 +122,36 @@ def _upload_limit(recording, source_size, start, end):
     return int(min(source_size, estimate))
 
 
+def _too_many(message, retry_after):
+    return ApiError(429, "too_many_clips", message, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+def _check_server_jobs(user):
+    """At most CLIP_SERVER_JOBS_MAX of a person's clips queued or cutting on the server at once."""
+    limit = current_app.config["CLIP_SERVER_JOBS_MAX"]
+    running = db.session.scalar(select(func.count()).select_from(RecordingClip).where(
+        RecordingClip.user_id == user.id, RecordingClip.mode == "server",
+        RecordingClip.status.in_(("queued", "processing"))))
+    if running >= limit:
+        raise _too_many(f"You have {running} clips being cut on the server. Wait for one to finish, then try again.",
+                        30)
+
+
+def _check_pending_uploads(user, new_bytes):
+    """Upload permissions still valid (count and bytes) stay under the per-person caps."""
+    config = current_app.config
+    since = utcnow() - timedelta(seconds=config["SIGNED_URL_TTL"])
+    count, total, oldest = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(RecordingClip.upload_max_bytes), 0),
+               func.min(RecordingClip.created_at))
+        .where(RecordingClip.user_id == user.id, RecordingClip.status == "awaiting_upload",
+               RecordingClip.created_at > since)).one()
+    if count >= config["CLIP_PENDING_UPLOADS_MAX"] or total + new_bytes > config["CLIP_PENDING_UPLOAD_BYTES_MAX"]:
+        wait = (oldest - since).total_seconds() if oldest else config["SIGNED_URL_TTL"]
+        raise _too_many(f"You have {count} clips waiting for their upload. Finish them, or wait "
+                        f"{max(1, math.ceil(wait))} seconds, then try again.", wait)
+
+
 def create_clip(user, source_type, recording_id, start, end, mode, precise):
     """A new clip row. Browser: with the source URL and a presigned upload. Server: queued for the job."""
     recording = recordings.get_visible_recording(user, source_type, recording_id)
@@ -127,6 +160,9 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
                        f"end_seconds is past the end of the recording ({recording.duration_seconds:.1f} s).")
     if precise and mode != "server":
         raise ApiError(400, "precise_needs_server", "An exact cut is made on the server: use mode server.")
+    if mode == "server":
+        _check_server_jobs(user)
+    recordings.check_external_source(recording)
     clip_id = uuid.uuid4().hex
     clip = RecordingClip(
         id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
@@ -143,6 +179,7 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
         source_size = info.size if info else None
     clip.status = "awaiting_upload"
     clip.upload_max_bytes = _upload_limit(recording, source_size, start, end)
+    _check_pending_uploads(user, clip.upload_max_bytes)
     # Sign first: if storage fails, no row is left behind.
     source_url = recordings.browser_source_url(recording)
     upload = storage.signed_upload(clip.storage_key, content_type=clip_content_type(clip),
@@ -157,7 +194,7 @@ def _queue_server_clip(clip):
     db.session.add(clip)
     db.session.commit()
     try:
-        current_app.extensions["jobs"]["cut_clip"](clip.id)
+        enqueue("cut_clip", clip.id)
     except Exception as exc:  # the queue's own errors (Redis, SQLite) have no common base class
         current_app.logger.warning("could not queue clip %s: %s", clip.id, exc)
         db.session.delete(clip)
@@ -180,13 +217,18 @@ class ClipRejected(ApiError):
         self.clip = clip
 
 
-def complete_clip(clip):
+def complete_clip(user, clip):
     """Check the uploaded object for real and mark the clip ready; ClipRejected otherwise."""
-    if clip.status == "ready":
-        return clip  # idempotent
-    if clip.status == "failed":
-        raise ClipRejected(clip, clip.error or "This clip failed.")
-    if clip.status != "awaiting_upload":
+    if clip.user_id != user.id:
+        raise ApiError(403, "not_your_clip", "Only the person who started this clip can finish it.")
+    if not _claim_for_checking(clip):
+        db.session.refresh(clip)
+        if clip.status == "ready":
+            return clip  # idempotent
+        if clip.status == "failed":
+            raise ClipRejected(clip, clip.error or "This clip failed.")
+        if clip.status == "processing":
+            raise ApiError(409, "already_checking", "This clip is being checked already.")
         raise ApiError(409, "not_awaiting_upload", f"This clip is {clip.status}, not waiting for an upload.")
     storage = get_storage()
     upload_key = clip.storage_key
@@ -198,20 +240,49 @@ def complete_clip(clip):
         if copied is None:
             raise MediaError("Nothing was uploaded for this clip.")
         clip.storage_key = checked_key
-        info = verify_clip_object(clip, copied)
+        size, media = verify_clip_object(clip, copied)
     except MediaError as exc:
         storage.delete(checked_key)
         storage.delete(upload_key)
         clip.storage_key = upload_key
-        clip.status, clip.error = "failed", str(exc)
+        clip.status, clip.step, clip.error = "failed", None, str(exc)
         db.session.commit()
         raise ClipRejected(clip, clip.error) from None
+    except Exception:
+        db.session.rollback()
+        _release_claim(clip)
+        raise
     storage.delete(upload_key)
-    clip.status, clip.error = "ready", None
-    clip.size_bytes, clip.duration_seconds = info
+    mark_ready(clip, size, media)
+    return clip
+
+
+def _claim_for_checking(clip):
+    """awaiting_upload -> processing (step checking), as one compare-and-set: one `complete` at a time."""
+    claimed = db.session.execute(
+        update(RecordingClip).where(RecordingClip.id == clip.id, RecordingClip.status == "awaiting_upload")
+        .values(status="processing", step="checking", updated_at=utcnow())).rowcount == 1
+    db.session.commit()
+    if claimed:
+        db.session.refresh(clip)
+    return claimed
+
+
+def _release_claim(clip):
+    """Storage failed mid-check (503): the upload may be completed again."""
+    db.session.execute(update(RecordingClip).where(RecordingClip.id == clip.id, RecordingClip.status == "processing")
+                       .values(status="awaiting_upload", step=None))
+    db.session.commit()
+
+
+def mark_ready(clip, size, media):
+    """A checked clip object: the clip is ready, its poster is asked for."""
+    clip.status, clip.step, clip.error = "ready", None, None
+    clip.size_bytes, clip.duration_seconds = size, round(media.duration_seconds, 3)
+    clip.width, clip.height = media.width, media.height
     clip.clip_url = clip.storage_key
     db.session.commit()
-    return clip
+    posters.request_poster(clip)
 
 
 def ready_key(upload_key):
@@ -221,7 +292,7 @@ def ready_key(upload_key):
 
 
 def verify_clip_object(clip, info=None):
-    """(size, duration) of the clip's object (info: its head, when the caller has it already);
+    """(size, MediaInfo) of the clip's object (info: its head, when the caller has it already);
     MediaError with the reason in words when it is wrong."""
     storage = get_storage()
     info = info or storage.head(clip.storage_key)
@@ -234,21 +305,18 @@ def verify_clip_object(clip, info=None):
     expected_type = clip_content_type(clip)
     if info.content_type and info.content_type.split(";")[0].strip() != expected_type:
         raise MediaError(f"The uploaded clip is {info.content_type}, not {expected_type}.")
-    source = storage.local_path(clip.storage_key) or storage.signed_download_url(
-        clip.storage_key, filename="clip", disposition="inline", ttl=300)
     try:
-        media = probe(source)
+        with recordings.open_media(clip.storage_key, MP4_FORMATS) as source:  # MP4 and nothing else
+            media = probe(source)
     except MediaError as exc:
         raise MediaError(f"The uploaded clip cannot be played: {exc}.") from None
-    if not set(media.format_name.split(",")) & MP4_FORMATS:
-        raise MediaError(f"The uploaded clip is {media.format_name}, not MP4.")
     if expected_type == "video/mp4" and not media.has_video:
         raise MediaError("The uploaded clip has no video.")
     wanted = clip.end_seconds - clip.start_seconds
     if abs(media.duration_seconds - wanted) > DURATION_TOLERANCE:
         raise MediaError(f"The uploaded clip lasts {media.duration_seconds:.1f} s, "
                          f"but {wanted:.1f} s were asked for.")
-    return info.size, round(media.duration_seconds, 3)
+    return info.size, media
 
 
 # --- reading and deleting ------------------------------------------------------------------
@@ -261,7 +329,7 @@ def clip_filename(clip, recording):
     return f"{stem}-clip-{stamp(clip.start_seconds)}-{stamp(clip.end_seconds)}.{clip.storage_key.rsplit('.', 1)[1]}"
 
 
-def clip_media_location(clip, recording, disposition):
+def clip_media_location(clip, recording, disposition, ttl=None):
     if clip.status != "ready":
         raise ApiError(409, "not_ready", f"This clip is {clip.status}, not ready yet.")
     filename = clip_filename(clip, recording)
@@ -269,12 +337,24 @@ def clip_media_location(clip, recording, disposition):
         raise ApiError(404, "media_missing", "The clip's file is missing from storage.")
     url = get_storage().signed_download_url(clip.storage_key, filename=filename, disposition=disposition,
                                             content_type=clip_content_type(clip),
-                                            ttl=current_app.config["SIGNED_URL_TTL"])
+                                            ttl=ttl or current_app.config["SIGNED_URL_TTL"])
     return recordings.MediaLocation(filename, clip_content_type(clip), disposition, redirect_url=url)
 
 
-def delete_clip(clip):
-    get_storage().delete(clip.storage_key)
+def may_delete(user, clip, recording):
+    """Its creator, the recording's owner, or a super admin."""
+    return user.is_super_admin or clip.user_id == user.id or recording.owner_id == user.id
+
+
+def delete_clip(user, clip, recording):
+    if not may_delete(user, clip, recording):
+        raise ApiError(403, "not_your_clip", "Only the clip's creator, the recording's owner or a super admin "
+                                             "can delete this clip.")
+    storage = get_storage()
+    upload_key = clip.storage_key.replace("-ready.", ".")
+    for key in {clip.storage_key, upload_key}:  # a still-valid upload policy may have put a file back
+        storage.delete(key)
+    posters.delete_poster(clip)
     db.session.delete(clip)
     db.session.commit()
 

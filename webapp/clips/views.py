@@ -1,15 +1,23 @@
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from webapp.clips import service
+from webapp.extensions import limiter
 from webapp.recordings import service as recordings
 from webapp.recordings.delivery import send_media
 
 bp = Blueprint("clips", __name__, url_prefix="/api/livekit/recordings/clips")
 
 
+def _per_user():
+    return f"user:{current_user.id}"
+
+
 @bp.post("")
 @login_required
+@limiter.limit(lambda: current_app.config["CLIP_RATE_LIMIT"], key_func=_per_user,
+               deduct_when=lambda response: response.status_code in (201, 202),  # clips made, not typos
+               error_message="You are making clips faster than anyone needs to. Wait a minute, then try again.")
 def create():
     params = service.parse_clip_request(request.get_json(silent=True))
     clip, source_url, upload = service.create_clip(current_user, *params)
@@ -40,7 +48,7 @@ def get_clip(clip_id):
 def complete(clip_id):
     clip, _recording = service.get_visible_clip(current_user, clip_id)
     try:
-        clip = service.complete_clip(clip)
+        clip = service.complete_clip(current_user, clip)
     except service.ClipRejected as exc:
         return jsonify({"error": {"code": exc.code, "message": exc.message},
                         "clip": service.serialize_clip(exc.clip)}), exc.status
@@ -64,6 +72,6 @@ def play(clip_id):
 @bp.delete("/<clip_id>")
 @login_required
 def delete(clip_id):
-    clip, _recording = service.get_visible_clip(current_user, clip_id)
-    service.delete_clip(clip)
+    clip, recording = service.get_visible_clip(current_user, clip_id)
+    service.delete_clip(current_user, clip, recording)
     return "", 204

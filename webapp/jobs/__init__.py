@@ -2,6 +2,7 @@
 import functools
 from pathlib import Path
 
+from flask import current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
 
@@ -19,8 +20,14 @@ def init_app(app):
     app.extensions["jobs"] = register_tasks(queue, app)
 
 
+def enqueue(name, *args):
+    """Put a job on the app's queue (raises the queue's own error when it cannot be reached)."""
+    return current_app.extensions["jobs"][name](*args)
+
+
 def register_tasks(queue, app):
     """The tasks, each run inside an app context; returns them by name."""
+    from webapp import posters
     from webapp.clips import jobs as clip_jobs
     from webapp.extensions import db
 
@@ -39,6 +46,11 @@ def register_tasks(queue, app):
     def cut_clip(clip_id, task=None):
         return clip_jobs.cut_clip(clip_id, retries_left=task.retries if task else 0)
 
+    @queue.task(retries=1, retry_delay=app.config["CLIP_JOB_RETRY_DELAY"], name="make_poster")
+    @in_app_context
+    def make_poster(kind, target_id):
+        return posters.make_poster(kind, target_id)
+
     @queue.periodic_task(crontab(minute="*"), name="recover_stalled_clips")
     @in_app_context
     def recover_stalled_clips():
@@ -53,5 +65,7 @@ def register_tasks(queue, app):
     @in_app_context
     def recover_on_start():
         clip_jobs.recover_stalled()
+        posters.requeue_unfinished()
 
-    return {"cut_clip": cut_clip, "recover_stalled_clips": recover_stalled_clips, "cleanup_clips": cleanup_clips}
+    return {"cut_clip": cut_clip, "make_poster": make_poster, "recover_stalled_clips": recover_stalled_clips,
+            "cleanup_clips": cleanup_clips}

@@ -2,6 +2,7 @@
 from flask import Response, current_app, redirect, request
 
 from webapp.recordings.proxy import open_upstream
+from webapp.security import MEDIA_CONTENT_SECURITY_POLICY
 from webapp.storage.disposition import content_disposition
 
 
@@ -19,11 +20,13 @@ def send_media(location):
         range_header=request.headers.get("Range"),
         if_range=request.headers.get("If-Range"),
     )
-    response = Response(upstream.body, status=upstream.status, direct_passthrough=True)
+    # Our media type, whatever the upstream says: an upstream's text/html or image/svg+xml
+    # would otherwise run as a document on our origin.
+    response = Response(upstream.body, status=upstream.status, direct_passthrough=True,
+                        content_type=location.content_type)
     for name, value in upstream.headers.items():
         response.headers[name] = value
-    if location.content_type and "Content-Type" not in upstream.headers:
-        response.headers["Content-Type"] = location.content_type
+    response.headers["Content-Security-Policy"] = MEDIA_CONTENT_SECURITY_POLICY
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Content-Disposition"] = content_disposition(location.disposition, location.filename)
     response.headers["Cache-Control"] = "private, no-store"

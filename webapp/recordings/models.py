@@ -18,6 +18,11 @@ class _RecordingColumns:
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     egress_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Learnt by probing (at registration or by the poster job); the share page's og:video size.
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    # None: not tried yet; queued; ready; failed (remembered: never retried per request).
+    poster_status: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

@@ -16,7 +16,15 @@ from urllib3.exceptions import HTTPError
 from webapp.errors import ApiError
 
 CHUNK = 256 * 1024
-PASSED_HEADERS = ("Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type")
+# Never the upstream's Content-Type: the proxy answers with a media type of our choosing.
+PASSED_HEADERS = ("Content-Length", "Content-Range", "ETag", "Last-Modified")
+MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"}
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # Matroska / WebM
+# IPv6 forms that carry an IPv4 address a packet may end up at (RFC 6052, 3056, 4380, 4291).
+NAT64_NETWORKS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+TEREDO = ipaddress.ip_network("2001::/32")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 @dataclass
@@ -30,13 +38,28 @@ def _refuse(message):
     return ApiError(502, "upstream_refused", message)
 
 
+def looks_like_media(head):
+    """Whether the first bytes of a file are those of an MP4/M4A/MOV or a Matroska/WebM file."""
+    return head[4:8] in MP4_BOXES or head.startswith(EBML_MAGIC)
+
+
 def _check_address(address, allow_private):
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if not allow_private and (not ip.is_global or ip.is_multicast):
+    if allow_private:
+        return ip
+    if isinstance(ip, ipaddress.IPv6Address) and _embeds_ipv4(ip):
+        # Translated or tunnelled to an IPv4 address that the checks below would never see.
+        raise _refuse("The recording's host resolves to an IPv6 address that embeds an IPv4 one.")
+    if not ip.is_global or ip.is_multicast:
         raise _refuse("The recording's host resolves to a private address.")
     return ip
+
+
+def _embeds_ipv4(ip):
+    return (any(ip in network for network in NAT64_NETWORKS) or ip in SIX_TO_FOUR or ip in TEREDO
+            or ip in IPV4_COMPATIBLE)
 
 
 def resolve_allowed(url, allowed_hosts, allow_private):

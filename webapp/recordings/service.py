@@ -2,8 +2,8 @@
 import base64
 import binascii
 import json
-import mimetypes
 import uuid
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -16,9 +16,10 @@ from webapp.auth.models import User
 from webapp.auth.service import find_user_by_email
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
-from webapp.media import MediaError, probe
+from webapp.media import EXTERNAL_FORMATS, RECORDING_FORMATS, REMOTE_PROTOCOLS, MediaError, MediaSource, probe
 from webapp.recordings.models import RECORDING_MODELS
-from webapp.recordings.proxy import resolve_allowed
+from webapp.recordings.proxy import looks_like_media, open_upstream, resolve_allowed
+from webapp.recordings.relay import NOT_MEDIA, ExternalSourceRelay
 from webapp.storage import get_storage
 from webapp.storage.disposition import safe_filename
 
@@ -165,10 +166,15 @@ class MediaLocation:
     external_url: str | None = None
 
 
+# The only types recordings are served with, by file extension (never what a file or upstream claims).
+MEDIA_TYPES = {"mp4": "video/mp4", "m4a": "audio/mp4", "webm": "video/webm", "ogg": "audio/ogg", "mp3": "audio/mpeg",
+               "mov": "video/quicktime", "wav": "audio/wav", "mkv": "video/x-matroska"}
+
+
 def _extension(recording_url, source_type):
     path = urlsplit(recording_url).path if "://" in recording_url else recording_url
     suffix = PurePosixPath(path).suffix.lower().lstrip(".")
-    if suffix in {"mp4", "m4a", "webm", "ogg", "mp3", "mov", "wav", "mkv"}:
+    if suffix in MEDIA_TYPES:
         return suffix
     return "mp4" if source_type == "meet" else "m4a"
 
@@ -180,10 +186,10 @@ def download_filename(recording):
     return f"{stem}-{recording.created_at:%Y-%m-%d}.{_extension(recording.recording_url, recording.source_type)}"
 
 
-def media_location(recording, disposition):
+def media_location(recording, disposition, ttl=None):
     """Where the recording's bytes come from, for a download (attachment) or a player (inline)."""
     filename = download_filename(recording)
-    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    content_type = MEDIA_TYPES[filename.rsplit(".", 1)[1]]
     storage = get_storage()
     key = storage.key_for_url(recording.recording_url)
     if key is None:
@@ -193,7 +199,7 @@ def media_location(recording, disposition):
     if storage.head(key) is None:
         raise ApiError(404, "media_missing", "The recording's file is missing from storage.")
     url = storage.signed_download_url(key, filename=filename, disposition=disposition,
-                                      content_type=content_type, ttl=current_app.config["SIGNED_URL_TTL"])
+                                      content_type=content_type, ttl=ttl or current_app.config["SIGNED_URL_TTL"])
     return MediaLocation(filename, content_type, disposition, redirect_url=url)
 
 
@@ -203,20 +209,48 @@ def browser_source_url(recording):
     return location.redirect_url or url_for("recordings.play", type=recording.source_type, id=recording.id)
 
 
-def ffmpeg_input(recording_url):
-    """What ffmpeg or PyAV should open: a local path, a presigned URL (read by byte ranges), or an
-    external URL that the proxy rules allow; MediaError when it is not allowed."""
+@contextmanager
+def open_media(recording_url, formats=RECORDING_FORMATS):
+    """The MediaSource that ffmpeg or PyAV read inside the `with` block: a local path, a presigned URL,
+    or, for an external URL, a loopback relay through the proxy's guard. MediaError when not allowed."""
     storage = get_storage()
     key = storage.key_for_url(recording_url)
     if key:
-        return storage.local_path(key) or storage.signed_download_url(
-            key, filename="source", disposition="inline", ttl=900)
+        path = storage.local_path(key)
+        if path:
+            yield MediaSource(path, formats=formats)
+        else:
+            url = storage.signed_download_url(key, filename="source", disposition="inline", ttl=900)
+            yield MediaSource(url, protocols=REMOTE_PROTOCOLS, formats=formats)
+        return
+    config = current_app.config
     try:
-        resolve_allowed(recording_url, current_app.config["PROXY_ALLOWED_HOSTS"],
-                        current_app.config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
+        resolve_allowed(recording_url, config["PROXY_ALLOWED_HOSTS"], config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
     except ApiError as exc:
         raise MediaError(exc.message) from None
-    return recording_url
+    with ExternalSourceRelay(recording_url, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
+                             allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"]) as relay:
+        try:
+            yield MediaSource(relay.url, protocols="http,tcp", formats=EXTERNAL_FORMATS)
+        except MediaError:
+            if relay.refusal:  # the reason in words, not ffmpeg's "Server returned 5XX"
+                raise MediaError(relay.refusal) from None
+            raise
+
+
+def check_external_source(recording):
+    """For a recording at an external URL: ApiError(422) unless it starts like an MP4, M4A or WebM file."""
+    if get_storage().key_for_url(recording.recording_url):
+        return
+    config = current_app.config
+    upstream = open_upstream(recording.recording_url, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
+                             allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"], range_header="bytes=0-63")
+    try:
+        head = next(iter(upstream.body), b"")
+    finally:
+        upstream.body.close()
+    if not looks_like_media(head):
+        raise ApiError(422, "unsupported_source", NOT_MEDIA)
 
 
 # --- adding ---------------------------------------------------------------------
@@ -232,33 +266,34 @@ def add_recording(*, source_type, product, owner_email, title, file=None, key=No
         if owner is None:
             raise ApiError(400, "unknown_owner", f"No user with the email {owner_email}.")
     storage = get_storage()
-    duration = size = copied_key = None
+    size = copied_key = None
     if file is not None:
         path = Path(file)
         if not path.is_file():
             raise ApiError(400, "missing_file", f"{file} is not a file.")
-        duration = _probe_duration(str(path))
+        info = _probe_recording(lambda: nullcontext(MediaSource(str(path))))
         size = path.stat().st_size
         ext = path.suffix.lower() or (".mp4" if source_type == "meet" else ".m4a")
         recording_url = f"recordings/{source_type}/{uuid.uuid4().hex}{ext}"
         with path.open("rb") as fh:
-            storage.put(recording_url, fh, content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+            storage.put(recording_url, fh, content_type=MEDIA_TYPES.get(ext.lstrip("."), "application/octet-stream"))
         copied_key = recording_url
     elif key is not None:
         info = storage.head(key)
         if info is None:
             raise ApiError(400, "missing_object", f"No object {key} in storage.")
         recording_url, size = key, info.size
-        duration = _probe_duration(storage.local_path(key) or storage.signed_download_url(
-            key, filename="probe", disposition="inline", ttl=300))
+        info = _probe_recording(lambda: open_media(key))
     else:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ApiError(400, "invalid_url", "url must be http or https.")
         recording_url = url
-        duration = _probe_duration(url, required=False)
+        info = _probe_recording(lambda: open_media(url), required=False)
     model = RECORDING_MODELS[source_type]
     recording = model(product=product.strip().lower(), title=title or "", recording_url=recording_url,
-                      duration_seconds=duration, size_bytes=size, owner_id=owner.id if owner else None)
+                      duration_seconds=round(info.duration_seconds, 3) if info else None, size_bytes=size,
+                      width=info.width if info else None, height=info.height if info else None,
+                      owner_id=owner.id if owner else None)
     if created_at is not None:
         recording.created_at = created_at
     db.session.add(recording)
@@ -272,11 +307,13 @@ def add_recording(*, source_type, product, owner_email, title, file=None, key=No
     return recording
 
 
-def _probe_duration(source, required=True):
+def _probe_recording(open_source, required=True):
+    """MediaInfo of what open_source() opens; ApiError(400) when it is not media we take (None if not required)."""
     try:
-        return round(probe(source).duration_seconds, 3)
+        with open_source() as source:
+            return probe(source)
     except MediaError as exc:
         if required:
             raise ApiError(400, "not_media", f"That recording cannot be read: {exc}.") from None
-        current_app.logger.warning("could not probe %s: %s", source, exc)
+        current_app.logger.warning("could not probe a new recording: %s", exc)
         return None

@@ -7,6 +7,7 @@ import jwt
 from flask import current_app
 from sqlalchemy import select
 
+from webapp import posters
 from webapp.errors import ApiError
 from webapp.extensions import db
 from webapp.recordings.models import MeetRoom
@@ -80,4 +81,5 @@ def register_egress(info):
     room.duration_seconds = duration_ns / NANOSECONDS if duration_ns else None
     room.size_bytes = size
     db.session.commit()
+    posters.request_poster(room)
     return "registered"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
+from webapp import posters
 from webapp.auth.service import hash_password
 from webapp.clips import service as clips
 from webapp.clips.models import RecordingClip
@@ -59,8 +60,8 @@ def parse_share_request(body):
     password = body.get("password")
     if password == "":  # an empty field means no password; 0 or false are junk, not "none"
         password = None
-    if password is not None and (not isinstance(password, str) or not 4 <= len(password) <= 128):
-        raise ApiError(400, "invalid_password", "password must be 4 to 128 characters.")
+    if password is not None and (not isinstance(password, str) or not 8 <= len(password) <= 128):
+        raise ApiError(400, "invalid_password", "password must be 8 to 128 characters.")
     default = body.get("default", False)
     if not isinstance(default, bool):
         raise ApiError(400, "invalid_default", "default must be true or false.")
@@ -221,15 +222,23 @@ def count_view(link):
     db.session.commit()
 
 
+# Behind a public link the signed URLs are short-lived, so that revoking the link ends access within
+# a minute; the page's player asks the stable /s/<token>/media again when one runs out.
+
 def public_media_location(link, recording, clip, disposition):
     if disposition == "attachment" and not link.allow_download:
         raise ApiError(403, "download_not_allowed", "The owner of this link does not allow downloads.")
+    ttl = current_app.config["SHARE_MEDIA_TTL"]
     if clip is not None:
-        return clips.clip_media_location(clip, recording, disposition)
-    return recordings.media_location(recording, disposition)
+        return clips.clip_media_location(clip, recording, disposition, ttl=ttl)
+    return recordings.media_location(recording, disposition, ttl=ttl)
 
 
-def poster_location(key):
-    url = get_storage().signed_download_url(key, filename="poster.jpg", disposition="inline",
-                                            content_type="image/jpeg", ttl=current_app.config["SIGNED_URL_TTL"])
+def poster_location(recording, clip):
+    """The poster's signed URL; ApiError(404) while there is none (it is made by a job, never here)."""
+    target = clip or recording
+    if posters.request_poster(target) != posters.READY:
+        raise ApiError(404, "no_poster", "There is no poster image for this media (yet).")
+    url = get_storage().signed_download_url(posters.poster_key(target), filename="poster.jpg", disposition="inline",
+                                            content_type="image/jpeg", ttl=current_app.config["SHARE_MEDIA_TTL"])
     return recordings.MediaLocation("poster.jpg", "image/jpeg", "inline", redirect_url=url)

@@ -2,12 +2,12 @@ from flask import Blueprint, jsonify, redirect, render_template, request, sessio
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
+from webapp import posters
 from webapp.errors import ApiError
 from webapp.extensions import limiter
-from webapp.media import MediaError
 from webapp.recordings import service as recordings
 from webapp.recordings.delivery import send_media
-from webapp.shares import poster, service
+from webapp.shares import service
 
 bp = Blueprint("shares", __name__)
 UNLOCKED = "unlocked_share_links"
@@ -34,7 +34,7 @@ def list_links():
     return jsonify({"share_links": [service.serialize_share_link(link) for link in links]})
 
 
-@bp.delete("/api/share-links/<int:link_id>")
+@bp.delete(f"/api/share-links/<int(max={2**63 - 1}):link_id>")  # larger ids exist nowhere: 404
 @login_required
 def revoke(link_id):
     service.revoke_share_link(current_user, link_id)
@@ -48,6 +48,8 @@ def no_referrer_no_index(response):
     if request.path.startswith("/s/"):
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        # The page carries the visitor's CSRF token and may be behind a password: never in a shared cache.
+        response.headers.setdefault("Cache-Control", "private, no-cache")
     return response
 
 
@@ -92,13 +94,17 @@ def share_page(token):
     if clip:
         title = f"{title} (clip)"
     share_url = service.share_url(token)
-    dimensions = poster.video_dimensions(recording, clip)
+    target = clip or recording
+    poster_status = posters.request_poster(target)  # queued here for rows older than posters
     return render_template(
         "shares/page.html", link=link, recording=recording, clip=clip, title=title, token=token,
         share_url=share_url, base_url=share_url[: -len(url_for("shares.share_page", token=token))],
         duration=(clip.duration_seconds if clip else recording.duration_seconds),
         audio_only=(clip.storage_key.endswith(".m4a") if clip else recording.source_type == "voice"),
-        dimensions=dimensions, segment=_segment(request.args.get("t")),
+        dimensions=(target.width, target.height) if target.width and target.height else None,
+        # og:image while the poster is queued too: link previews are fetched later, by then it is made.
+        has_poster=poster_status != posters.FAILED, poster_ready=poster_status == posters.READY,
+        segment=_segment(request.args.get("t")),
     )
 
 
@@ -117,8 +123,4 @@ def download(token):
 @bp.get("/s/<token>/poster.jpg")
 def poster_image(token):
     _link, recording, clip = _resolve_unlocked(token)
-    try:
-        key = poster.ensure_poster(recording, clip)
-    except MediaError:
-        raise ApiError(404, "no_poster", "No poster can be made for this media.") from None
-    return send_media(service.poster_location(key))
+    return send_media(service.poster_location(recording, clip))

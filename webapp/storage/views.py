@@ -4,12 +4,14 @@ from itsdangerous import BadSignature
 
 from webapp.errors import ApiError, not_found
 from webapp.extensions import csrf
+from webapp.security import MEDIA_CONTENT_SECURITY_POLICY
 from webapp.storage import get_storage
 from webapp.storage.disposition import content_disposition
 from webapp.storage.local import CHUNK, ExpiredSignature, LocalStorage
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
 MULTIPART_OVERHEAD = 64 * 1024  # room for the form's other fields and boundaries
+SERVED_TYPE_PREFIXES = ("video/", "audio/", "image/jpeg", "image/png")  # never a document type on our origin
 
 
 def _local():
@@ -36,8 +38,11 @@ def get_object(token):
     if not path.is_file():
         raise not_found("object")
     info = storage.head(payload["k"])
-    response = send_file(path, mimetype=payload.get("t") or info.content_type or "application/octet-stream",
-                         conditional=True, etag=info.etag.strip('"'), max_age=0)
+    mimetype = payload.get("t") or info.content_type or ""
+    if not mimetype.startswith(SERVED_TYPE_PREFIXES):
+        mimetype = "application/octet-stream"
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=info.etag.strip('"'), max_age=0)
+    response.headers["Content-Security-Policy"] = MEDIA_CONTENT_SECURITY_POLICY
     response.headers["Content-Disposition"] = content_disposition(payload.get("d", "attachment"), payload["f"])
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Cache-Control"] = "private, max-age=0"
