@@ -33,10 +33,14 @@ class AppServer:
         self.process = None
         self.log = self.instance_path / "gunicorn.log"
 
+    def flask(self, *args):
+        """Run `flask --app wsgi ARGS` against this server's instance; its output."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=PROJECT_ROOT, env=self.env,
+                              check=True, capture_output=True, text=True, timeout=120).stdout
+
     def start(self):
         self.instance_path.mkdir(parents=True, exist_ok=True)
-        flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
-        subprocess.run(flask, cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True, timeout=120)
+        self.flask("db", "upgrade")
         with self.log.open("wb") as log:
             self.process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=PROJECT_ROOT,
                                             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

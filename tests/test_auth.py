@@ -455,3 +455,99 @@ def test_users_create_needs_a_password(app, runner):
     assert result.exit_code == 2
     assert "Missing option '--password'" in result.output
     assert users_named("ada@example.com") == []
+
+
+# --- sessions end for real (security review, finding 8) ----------------------------------
+
+def test_a_cookie_saved_before_logout_is_worthless_after_it(app, login):
+    user = make_user()
+    client = login(user)
+    saved = client.flask.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    assert client.post("/logout").status_code == 302
+
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], saved)
+    assert replay.get("/api/livekit/recordings").status_code == 401
+    assert replay.get("/recordings").status_code == 302
+
+
+def test_logout_ends_the_users_other_sessions_too(app, login):
+    user = make_user()
+    laptop, phone = login(user), login(user)
+    assert laptop.post("/logout").status_code == 302
+    assert phone.get("/api/livekit/recordings").status_code == 401
+    assert login(user).get("/api/livekit/recordings").status_code == 200  # logging in again works
+
+
+def test_a_new_password_ends_every_session(app, login):
+    user = make_user()
+    client = login(user)
+    service.set_password(user, "a brand new password")
+    assert client.get("/api/livekit/recordings").status_code == 401
+
+
+def test_the_csrf_token_changes_at_login_and_the_old_one_is_refused(app, client):
+    user = make_user(email="ada@example.com")
+    before = client.csrf_token
+    assert post_login(client, "ada@example.com", PASSWORD).status_code == 302
+    after = client.refresh_csrf()
+
+    assert after != before
+    stale = client.flask.post("/api/share-links", json={"target_type": "meet", "target_id": 1},
+                              headers={"X-CSRFToken": before})
+    assert stale.status_code == 400 and stale.get_json()["error"]["code"] == "csrf_failed"
+    assert session_user_id(client) == user.get_id()
+
+
+# --- one count for every process (security review, finding 9) ------------------------------
+
+def _login_attempt(server, session, email, password):
+    token = META_CSRF.search(session.get(f"{server.url}/login", timeout=10).text).group(1)
+    return session.post(f"{server.url}/login", data={"email": email, "password": password, "csrf_token": token},
+                        allow_redirects=False, timeout=30).status_code
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("redis", marks=pytest.mark.skipif(
+    not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set"))])
+def test_failed_logins_are_counted_across_processes(tmp_path, store):
+    """Two servers (two processes each, as gunicorn runs them) on one node share the count."""
+    import requests
+    from tests.app_server import AppServer
+
+    settings = {"REDIS_URL": TEST_REDIS_URL, "JOB_QUEUE_NAME": f"reclip-test-{uuid.uuid4().hex[:8]}"} \
+        if store == "redis" else {}
+    instance = tmp_path / "instance"
+    with AppServer(instance, **settings) as first, AppServer(instance, **settings) as second:
+        first.flask("users", "create", "ada@example.com", "--password", PASSWORD)
+        statuses = [_login_attempt(server, requests.Session(), "ada@example.com", f"guess {attempt}")
+                    for attempt, server in enumerate([first, second] * 5)]
+        assert statuses == [401] * 10
+        assert _login_attempt(first, requests.Session(), "ada@example.com", "guess 11") == 429
+        assert _login_attempt(second, requests.Session(), "ada@example.com", PASSWORD) == 429
+    if store == "redis":
+        redis = Redis.from_url(TEST_REDIS_URL)
+        for key in redis.scan_iter("LIMITS*"):
+            redis.delete(key)
+
+
+@pytest.mark.parametrize("app_config", [{"TRUST_PROXY_HOPS": 1}])
+def test_behind_a_trusted_proxy_the_limit_is_per_client_address(app, client):
+    make_user(email="ada@example.com")
+    for attempt in range(10):
+        response = post_login(client, "ada@example.com", f"guess {attempt}",)
+        assert response.status_code == 401
+    # The same client (as the proxy says) is limited; another client behind the same proxy is not.
+    client.flask.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert post_login(client, "ada@example.com", "guess 11").status_code == 401
+    client.flask.environ_base["HTTP_X_FORWARDED_FOR"] = "127.0.0.1"
+    assert post_login(client, "ada@example.com", "guess 12").status_code == 429
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_changes_nothing(app, client):
+    make_user(email="ada@example.com")
+    for attempt in range(10):
+        client.flask.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{attempt}"
+        assert post_login(client, "ada@example.com", f"guess {attempt}").status_code == 401
+    client.flask.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.1"
+    assert post_login(client, "ada@example.com", "guess 11").status_code == 429

@@ -140,3 +140,59 @@ def test_cleanup_on_s3_deletes_stale_uploads_and_keeps_young_objects(app, record
 
     assert clip_row(stale.id).status == "expired" and not exists(stale.storage_key)
     assert exists(recent.storage_key) and exists(ready.storage_key) and exists(young_orphan)
+
+
+# --- what a still-valid upload policy can leave behind (security review, finding 6) ---------------
+
+def test_an_upload_made_again_after_complete_is_deleted_at_the_next_cleanup(app, recording):
+    """complete moved the checked clip to its -ready key; the policy, valid for its TTL, put a file back."""
+    clip = make_clip(recording, "ready", uploaded=False)
+    clip.storage_key = f"clips/{clip.id}-ready.mp4"
+    db.session.commit()
+    ready = put_object(clip.storage_key)
+    again = put_object(f"clips/{clip.id}.mp4")  # just now: no waiting a day for this one
+
+    assert jobs.cleanup()["orphans_deleted"] == 1
+    assert not exists(again) and exists(ready)
+
+
+def test_objects_of_clips_in_flight_are_kept(app, recording):
+    waiting = make_clip(recording, "awaiting_upload")
+    checking = make_clip(recording, "processing")
+    put_object(f"clips/{checking.id}-ready.mp4")  # complete is copying it right now
+
+    assert jobs.cleanup()["orphans_deleted"] == 0
+    assert exists(waiting.storage_key) and exists(checking.storage_key)
+    assert exists(f"clips/{checking.id}-ready.mp4")
+
+
+def test_posters_of_deleted_clips_are_deleted(app, recording):
+    kept = make_clip(recording, "ready")
+    put_object(f"posters/clip-{kept.id}.jpg")
+    gone = put_object(f"posters/clip-{uuid.uuid4().hex}.jpg")
+    recording_poster = put_object(f"posters/meet-{recording.id}.jpg")
+
+    jobs.cleanup()
+
+    assert exists(f"posters/clip-{kept.id}.jpg") and exists(recording_poster)
+    assert not exists(gone)
+
+
+def test_deleting_a_clip_deletes_its_poster_and_any_upload_made_again(app, login, owner, recording):
+    clip = make_clip(recording, "ready", uploaded=False, user=owner)
+    clip.storage_key = f"clips/{clip.id}-ready.mp4"
+    db.session.commit()
+    keys = [put_object(clip.storage_key), put_object(f"clips/{clip.id}.mp4"), put_object(f"posters/clip-{clip.id}.jpg")]
+
+    assert login(owner).delete(f"/api/livekit/recordings/clips/{clip.id}").status_code == 204
+
+    assert [exists(key) for key in keys] == [False, False, False]
+
+
+def test_a_browser_clip_stuck_while_being_checked_may_be_completed_again(app, recording):
+    """The web process died in the middle of `complete`: the claim is given back, not a server cut queued."""
+    stuck = make_clip(recording, "processing", age=timedelta(minutes=30), step="checking")
+
+    assert jobs.recover_stalled() == []
+
+    assert clip_row(stuck.id).status == "awaiting_upload"

@@ -86,8 +86,8 @@ def test_probing_an_image_codec_never_decodes_its_frames(hostile_files):
     assert report["growth_kb"] < 64 * 1024, report  # one decoded frame would be 216 MB
 
 
-def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, login, client, member, recording,
-                                                                   hostile_files, tmp_path):
+def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, fresh_request_contexts, login, client, member,
+                                                                   recording, hostile_files, tmp_path):
     owner = login(member)
     clip_id, response = upload_and_complete(owner, recording, hostile_files["good"])
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -105,7 +105,8 @@ def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, login, c
     wrapper.chmod(0o755)
     app.config["FFMPEG_BINARY"] = str(wrapper)
     for _ in range(5):
-        assert client.get(f"/s/{token}/poster.jpg").status_code == 302
+        poster = client.get(f"/s/{token}/poster.jpg")
+        assert poster.status_code == 302, poster.get_data(as_text=True)
         assert client.get(f"/s/{token}").status_code == 200
     assert run_queued_jobs(app) == []
     assert not calls.exists()
@@ -123,3 +124,11 @@ def test_the_checks_refuse_too_many_streams(tmp_path, media_dir):
                + [arg for index in range(9) for arg in ("-map", str(index))] + ["-c", "copy", str(path)])
     with pytest.raises(MediaError, match="9 streams"):
         probe(path)
+
+
+def test_ffmpeg_errors_never_show_heap_addresses(hostile_files, tmp_path):
+    with pytest.raises(MediaError) as failed:
+        run_ffmpeg(["-codec_whitelist", "h264", "-i", str(hostile_files["png"]), "-frames:v", "1",
+                    str(tmp_path / "x.jpg")])
+    assert "png" in str(failed.value)  # ffmpeg's own words stay
+    assert " @ 0x" not in str(failed.value) and "0x5" not in str(failed.value)

@@ -205,3 +205,76 @@ class TestAllowListWithPort:
             assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
 
             assert other.requests == []
+
+
+# --- what the proxy answers with (security review, finding 2) -----------------------------------
+
+SVG_WITH_SCRIPT = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.cookie)</script></svg>"
+
+
+@pytest.mark.parametrize("upstream_type", ["image/svg+xml", "text/html; charset=utf-8", "application/xhtml+xml"])
+def test_an_upstream_document_type_is_never_passed_on(app, login, client, owner, upstream, upstream_type):
+    recording = make_recording(owner=owner, url=upstream.add_file("/media/notes.mp4", SVG_WITH_SCRIPT, upstream_type),
+                               title="Notes")
+    owner_client = login(owner)
+    token = owner_client.post("/api/share-links", json={"target_type": "meet", "target_id": recording.id}) \
+        .get_json()["share_link"]["url"].rsplit("/", 1)[1]
+
+    for response in (owner_client.get(download_url(recording, "play")), owner_client.get(download_url(recording)),
+                     client.get(f"/s/{token}/media")):
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "video/mp4"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_an_audio_recording_is_served_as_audio(app, login, owner, upstream, media_dir):
+    url = upstream.add_file("/media/call.m4a", (media_dir / "sample.m4a").read_bytes(), "text/html")
+    recording = make_recording("voice", owner=owner, url=url)
+    admin = make_user(super_admin=True)
+    response = login(admin).get(download_url(recording, "play"))
+    assert response.headers["Content-Type"] == "audio/mp4"
+
+
+def test_the_local_backend_serves_media_with_a_sandbox_and_never_a_document_type(app, login, owner, media_dir):
+    from io import BytesIO
+
+    from webapp.storage import get_storage
+    storage = get_storage()
+    storage.put("recordings/meet/page.mp4", BytesIO(SVG_WITH_SCRIPT), content_type="image/svg+xml")
+    with app.test_request_context():
+        url = storage.signed_download_url("recordings/meet/page.mp4", filename="page.mp4", disposition="inline",
+                                          ttl=60)
+    response = login(owner).get(url.replace("http://localhost", ""))
+    assert response.status_code == 200
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- IPv6 addresses that carry an IPv4 one (security review, finding 13) ----------------------------
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::7f00:1",      # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",   # NAT64 of 169.254.169.254 (cloud metadata)
+    "64:ff9b:1::a00:1",     # local-use NAT64 of 10.0.0.1
+    "::a9fe:a9fe",          # IPv4-compatible 169.254.169.254
+    "::127.0.0.1",          # IPv4-compatible loopback
+    "2002:7f00:1::",        # 6to4 of 127.0.0.1
+    "2002:0808:0808::1",    # 6to4, even of a public address: a relay decides where it goes
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "::ffff:127.0.0.1",     # IPv4-mapped loopback
+    "::ffff:10.1.2.3",
+])
+def test_ipv6_forms_that_embed_an_ipv4_address_are_refused(address):
+    from webapp.errors import ApiError
+    from webapp.recordings.proxy import _check_address
+    with pytest.raises(ApiError) as refused:
+        _check_address(address, allow_private=False)
+    assert refused.value.status == 502
+
+
+@pytest.mark.parametrize("address", ["2606:4700:4700::1111", "8.8.8.8", "::ffff:8.8.8.8"])
+def test_public_addresses_are_allowed(address):
+    from webapp.recordings.proxy import _check_address
+    assert _check_address(address, allow_private=False)

@@ -107,6 +107,7 @@ BAD_QUERIES = [  # (query string, error code)
     ("type=meet&id=1.5", "invalid_id"),
     ("type=meet&id=99999999999999999999999", "invalid_id"),
     ("type=meet&id=9223372036854775808", "invalid_id"),  # 2**63: past BIGINT
+    ("type=meet&id=2147483648", "invalid_id"),  # 2**31: past INTEGER (PostgreSQL raised, a 500)
     ("type=meet&id=%C2%B2", "invalid_id"),          # "²" is a digit to str.isdigit
     ("type=meet&id=%20%201", "invalid_id"),
     ("type=meet&id=1e3", "invalid_id"),

@@ -163,6 +163,7 @@ BAD_CURSORS = [  # (what it is, the cursor)
     ("a float id", cursor_of(["2024-03-15T12:00:00+00:00", 1.5])),
     ("an id past BIGINT", cursor_of(["2024-03-15T12:00:00+00:00", 10 ** 30])),
     ("a negative id", cursor_of(["2024-03-15T12:00:00+00:00", -5])),
+    ("an id past INTEGER", cursor_of(["2024-03-15T12:00:00+00:00", 2**31])),
     ("a date past year 9999 in UTC", cursor_of(["9999-12-31T23:59:59-05:00", 1])),
     ("a date before year 1 in UTC", cursor_of(["0001-01-01T00:00:00+05:00", 1])),
 ]

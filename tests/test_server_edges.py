@@ -68,8 +68,15 @@ def test_health_checks_answer_whatever_the_host(served):
 
 # --- body sizes on the API --------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def own_contexts(request):
+    """Requests in app contexts of their own (tests that use the database only)."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("fresh_request_contexts")
+
+
 @pytest.fixture
-def member(app, fresh_request_contexts):
+def member(app):
     return make_user()
 
 
@@ -92,7 +99,8 @@ def test_deeply_nested_json_is_a_400_not_a_500(login, member, path):
     assert_error(response, 400, "invalid_json")
 
 
-@pytest.mark.parametrize("link_id", ["9223372036854775808", "99999999999999999999999", "9223372036854775807"])
+@pytest.mark.parametrize("link_id", ["9223372036854775808", "99999999999999999999999", "9223372036854775807",
+                                     "2147483648"])
 def test_share_link_ids_beyond_64_bits_are_404(login, member, link_id):
     assert_error(login(member).delete(f"/api/share-links/{link_id}"), 404, "not_found")
 

@@ -605,11 +605,13 @@ JUNK_BODIES = [
     ({"target_type": "meet", "target_id": True}, "invalid_target_id"),
     ({"target_type": "meet", "target_id": 1.5}, "invalid_target_id"),
     ({"target_type": "meet", "target_id": 2**63}, "invalid_target_id"),
+    ({"target_type": "meet", "target_id": 2**31}, "invalid_target_id"),  # past INTEGER: was a 500 on PostgreSQL
     ({"target_type": "meet", "target_id": "9" * 40}, "invalid_target_id"),
     ({"target_type": "clip", "target_id": "abc"}, "invalid_target_id"),
     ({"target_type": "clip", "target_id": "a" * 33}, "invalid_target_id"),
     ({"target_type": "clip", "target_id": 10**31}, "invalid_target_id"),
     ({"target_type": "meet", "target_id": ID, "password": "abc"}, "invalid_password"),
+    ({"target_type": "meet", "target_id": ID, "password": "7 chars"}, "invalid_password"),
     ({"target_type": "meet", "target_id": ID, "password": "x" * 129}, "invalid_password"),
     ({"target_type": "meet", "target_id": ID, "password": 1234}, "invalid_password"),
     ({"target_type": "meet", "target_id": ID, "password": 0}, "invalid_password"),

@@ -15,7 +15,8 @@ def _json(description, schema):
 
 
 TYPE_PARAM = {"name": "type", "in": "query", "required": True, "schema": {"type": "string", "enum": ["meet", "voice"]}}
-ID_PARAM = {"name": "id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID_PARAM = {"name": "id", "in": "query", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 CLIP_ID_PARAM = {"name": "clip_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 TOKEN_PARAM = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
 COMMON_ERRORS = {"400": _error("Bad input"), "401": _error("Not logged in"), "404": _error("Not found or not yours"),
@@ -49,7 +50,7 @@ SPEC = {
                 "duration_seconds": {"type": ["number", "null"]}, "error": {"type": ["string", "null"]},
                 "created_at": {"type": "string", "format": "date-time"}, "links": {"type": "object"}}},
             "ClipRequest": {"type": "object", "required": ["type", "id", "start_seconds", "end_seconds"], "properties": {
-                "type": {"type": "string", "enum": ["meet", "voice"]}, "id": {"type": "integer", "minimum": 1},
+                "type": {"type": "string", "enum": ["meet", "voice"]}, "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "start_seconds": {"type": "number", "minimum": 0}, "end_seconds": {"type": "number"},
                 "mode": {"type": "string", "enum": ["browser", "server"], "default": "browser"},
                 "precise": {"type": "boolean", "default": False}}},
@@ -133,7 +134,7 @@ SPEC = {
                     "share_links": {"type": "array", "items": {"$ref": "#/components/schemas/ShareLink"}}}}), **COMMON_ERRORS}}},
         "/api/share-links/{link_id}": {"delete": {
             "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True,
-                                                 "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}],
+                                                 "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
             "responses": {"204": {"description": "Revoked"}, **COMMON_ERRORS}}},
         "/api/livekit/webhook": {"post": {
             "summary": "LiveKit Egress webhook: Authorization is a JWT (HS256, iss = LIVEKIT_API_KEY) whose sha256 "

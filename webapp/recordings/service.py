@@ -24,6 +24,7 @@ from webapp.storage import get_storage
 from webapp.storage.disposition import safe_filename
 
 RECORDING_TYPES = tuple(RECORDING_MODELS)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses to even compare a larger number
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
@@ -54,16 +55,17 @@ def parse_type(value):
 
 def parse_id(value, name="id"):
     """A positive integer id; ApiError(400) otherwise."""
+    message = f"{name} must be an integer from 1 to {MAX_ID}."
     if isinstance(value, bool):
-        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
+        raise ApiError(400, f"invalid_{name}", message)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         number = int(value)
     else:
-        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
-    if not 0 < number < 2**63:
-        raise ApiError(400, f"invalid_{name}", f"{name} must be a positive integer.")
+        raise ApiError(400, f"invalid_{name}", message)
+    if not 0 < number <= MAX_ID:
+        raise ApiError(400, f"invalid_{name}", message)
     return number
 
 
@@ -99,7 +101,7 @@ def _decode_cursor(cursor):
         created_iso, recording_id = json.loads(raw)
         created_at = datetime.fromisoformat(created_iso)
         if (created_at.tzinfo is None or not isinstance(recording_id, int) or isinstance(recording_id, bool)
-                or not 0 < recording_id < 2**63):  # the database cannot compare a larger integer
+                or not 0 < recording_id <= MAX_ID):
             raise ValueError
         return created_at.astimezone(timezone.utc), recording_id
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):

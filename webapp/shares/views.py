@@ -34,7 +34,7 @@ def list_links():
     return jsonify({"share_links": [service.serialize_share_link(link) for link in links]})
 
 
-@bp.delete(f"/api/share-links/<int(max={2**63 - 1}):link_id>")  # larger ids exist nowhere: 404
+@bp.delete(f"/api/share-links/<int(max={2**31 - 1}):link_id>")  # ids are 32-bit: larger ones exist nowhere
 @login_required
 def revoke(link_id):
     service.revoke_share_link(current_user, link_id)
