@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.conftest import log_in
+from tests.conftest import collect_console_errors, log_in
 from tests.factories import make_recording, make_user
 from tests.test_shares_api import make_ready_clip
 from webapp.extensions import db
@@ -214,5 +214,28 @@ def test_the_share_menu_stays_on_a_phone_sized_screen(app, live_server, browser,
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("app_config", [{"SHARE_MEDIA_TTL": 1}])
+def test_the_player_asks_the_link_again_when_its_signed_url_has_run_out(app, live_server, browser, member,
+                                                                         standup):
+    """Share media URLs are short-lived (here 1 s): when the player's range request meets an expired
+    URL, the page asks /s/<token>/media again and plays on from where it was."""
+    from webapp.shares.service import create_share_link
+    _link, token, _created = create_share_link(member, "meet", standup.id, None, True, None, False)
+    context = browser.new_context()
+    stranger = collect_console_errors(context.new_page())
+    asked = []
+    stranger.on("request", lambda request: asked.append(request.url) if request.url.endswith("/media") else None)
+    try:
+        stranger.goto(f"{live_server.url}/s/{token}")
+        play(stranger)
+        stranger.wait_for_timeout(2500)  # the signed URL the player holds has run out
+        stranger.locator("video.share-player").evaluate("v => { v.currentTime = 17; }")
+        stranger.wait_for_function("() => { const v = document.querySelector('video.share-player');"
+                                   " return !v.error && v.currentTime > 17.2; }", timeout=15_000)
+        assert len(asked) >= 2
     finally:
         context.close()

@@ -227,7 +227,7 @@ def complete_clip(user, clip):
             return clip  # idempotent
         if clip.status == "failed":
             raise ClipRejected(clip, clip.error or "This clip failed.")
-        if clip.status == "processing":
+        if clip.status == "processing" and clip.mode == "browser":
             raise ApiError(409, "already_checking", "This clip is being checked already.")
         raise ApiError(409, "not_awaiting_upload", f"This clip is {clip.status}, not waiting for an upload.")
     storage = get_storage()
