@@ -418,8 +418,8 @@ def test_a_super_admin_clips_a_voice_call_into_an_m4a(app, login, people, media_
     assert re.match(r'attachment; filename="Support call-clip-0m03s-0m13s\.m4a"$', headers["Content-Disposition"])
 
 
-def test_a_super_admin_clips_a_members_meet_and_the_member_sees_it(app, login, people, recording):
-    clip, _upload, _row = new_clip(login(people["admin"]), recording)
+def test_a_super_admin_clips_a_members_meet_and_the_member_sees_it(app, login, people, recording, cuts, send):
+    clip = ready_clip(login(people["admin"]), recording, cuts["10s"], send)
 
     listed = login(people["a"]).get(f"{CLIPS_URL}?type=meet&id={recording.id}")
 
@@ -710,11 +710,12 @@ def test_s3_complete_rejects_an_object_over_the_limit(backend, app, as_a, people
 
 # --- listing ---------------------------------------------------------------------------------
 
-def test_list_shows_the_recordings_clips_newest_first(app, as_a, people, recording, media_dir):
+def test_list_shows_the_recordings_clips_newest_first(app, as_a, people, recording, media_dir, cuts, send):
     other = make_recording(owner=people["a"], file=media_dir / "sample.mp4")
-    first, _, _ = new_clip(as_a, recording, 1, 5)
-    elsewhere, _, _ = new_clip(as_a, other, 1, 5)
-    second, _, _ = new_clip(as_a, recording, 6, 9)
+    first = ready_clip(as_a, recording, cuts["10s"], send, 1, 11)
+    elsewhere = ready_clip(as_a, other, cuts["10s"], send, 1, 11)
+    second = ready_clip(as_a, recording, cuts["10s"], send, 6, 16)
+    new_clip(as_a, recording, 2, 4)  # an upload in progress is the editor's own business: not listed
 
     response = as_a.get(f"{CLIPS_URL}?type=meet&id={recording.id}")
 
@@ -769,9 +770,9 @@ def test_the_recordings_list_carries_ready_and_failed_clips_only(app, as_a, peop
     assert listed[1] == ready
     assert waiting["id"] not in {c["id"] for c in listed}
     assert by_id[other.id]["clips"] == []
-    # The clip list of the recording itself shows the waiting one too.
+    # The clip list of the recording itself says the same (one definition: states.LISTED).
     own_list = as_a.get(f"{CLIPS_URL}?type=meet&id={recording.id}").get_json()["clips"]
-    assert [c["id"] for c in own_list] == [waiting["id"], failed["id"], ready["id"]]
+    assert own_list == listed
 
 
 # --- downloading and deleting ------------------------------------------------------------------

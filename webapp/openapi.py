@@ -1,6 +1,8 @@
 """The OpenAPI description of the JSON API, served at /api/openapi.json."""
 from flask import Blueprint, jsonify
 
+from webapp.clips.states import ClipStatus
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -45,7 +47,7 @@ SPEC = {
                 "id": {"type": "string"}, "type": {"type": "string"}, "recording_id": {"type": "integer"},
                 "start_seconds": {"type": "number"}, "end_seconds": {"type": "number"},
                 "mode": {"type": "string", "enum": ["browser", "server"]}, "precise": {"type": "boolean"},
-                "status": {"type": "string", "enum": ["awaiting_upload", "queued", "processing", "ready", "failed", "expired"]},
+                "status": {"type": "string", "enum": [status.value for status in ClipStatus]},
                 "step": {"type": ["string", "null"]}, "size_bytes": {"type": ["integer", "null"]},
                 "duration_seconds": {"type": ["number", "null"]}, "error": {"type": ["string", "null"]},
                 "created_at": {"type": "string", "format": "date-time"}, "links": {"type": "object"}}},

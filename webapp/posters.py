@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from webapp.clips.models import RecordingClip
+from webapp.clips.states import ClipStatus
 from webapp.extensions import db
 from webapp.jobs import enqueue
 from webapp.media import MP4_FORMATS, RECORDING_FORMATS, MediaError, probe, run_ffmpeg
@@ -64,7 +65,7 @@ def make_poster(kind, target_id):
     if target is None or target.poster_status == READY:
         return "skipped"
     if isinstance(target, RecordingClip):
-        if target.status != "ready":
+        if target.status != ClipStatus.READY:
             return "skipped"
         media_url, formats = target.storage_key, MP4_FORMATS
     else:

@@ -3,6 +3,7 @@ import { completeClip, createClip, deleteClip, fetchBlob, getClip, getSource, up
 import { formatSize, formatTime, parseTime } from './format.js';
 import { loadFFmpeg, resetFFmpeg, trimClip, webAssemblySupported } from './trim.js';
 import { button, el } from './dom.js';
+import { isInProgress, isReady } from './clip-states.js';
 
 let editorCount = 0;
 
@@ -296,15 +297,15 @@ export class ClipEditor {
         mode: 'server', precise: this.$exact.checked,
       });
       let delay = 500;
-      while (clip.status === 'queued' || clip.status === 'processing') {
-        const step = clip.status === 'queued' ? 'queued' : (clip.step ?? 'cutting');
+      while (isInProgress(clip)) {
+        const step = clip.step ?? (clip.status === 'processing' ? 'cutting' : 'queued');
         this.setStep(step, SERVER_STEPS[step] ?? 'Cutting on the server');
         await sleep(delay);
         delay = Math.min(delay * 1.5, 5000);
         ({ clip } = await getClip(clip.links.self));
       }
       this.$progress.hidden = true;
-      if (clip.status !== 'ready') throw new Error(clip.error ?? `The clip ended ${clip.status}.`);
+      if (!isReady(clip)) throw new Error(clip.error ?? `The clip ended ${clip.status}.`);
       this.showMessage('Clip ready');
       this.$root.dataset.step = 'ready';
       this.onReady(clip);

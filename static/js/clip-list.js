@@ -5,11 +5,7 @@ import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
 import { button, el } from './dom.js';
-
-const STATUS_LABELS = {
-  awaiting_upload: 'Uploading', queued: 'Queued', processing: 'Cutting on the server',
-  ready: 'Clip ready', failed: 'Failed', expired: 'Expired',
-};
+import { isReady, statusLabel } from './clip-states.js';
 
 export class ClipList {
   constructor(clips) {
@@ -34,7 +30,7 @@ export class ClipList {
     $info.append(el('span', 'clip-range', `${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`));
     if (clip.duration_seconds != null) $info.append(el('span', 'muted', formatDuration(clip.duration_seconds)));
     if (clip.size_bytes != null) $info.append(el('span', 'muted', formatSize(clip.size_bytes)));
-    $info.append(el('span', `clip-status clip-status-${clip.status}`, STATUS_LABELS[clip.status] ?? clip.status));
+    $info.append(el('span', `clip-status clip-status-${clip.status}`, statusLabel(clip)));
     if (clip.error) $info.append(el('span', 'clip-error', clip.error));
 
     const $actions = el('div', 'clip-actions');
@@ -56,7 +52,7 @@ export class ClipList {
         showToast(error.message, { error: true });
       }
     }, 'button button-quiet');
-    if (clip.status === 'ready') {
+    if (isReady(clip)) {
       const title = `Clip ${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`;
       const share = new ShareMenu({
         title,

@@ -5,10 +5,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from webapp.clips import service
+from webapp.clips import service, states
 from webapp.clips.models import RecordingClip
+from webapp.clips.states import ClipStatus
 from webapp.extensions import db
 from webapp.jobs import enqueue
 from webapp.media import MediaError, run_ffmpeg
@@ -20,27 +21,6 @@ MAX_ATTEMPTS = 5  # starts of one clip's job, retries and recoveries included
 UPLOAD_EXPIRY = timedelta(hours=1)
 ORPHAN_AGE = timedelta(days=1)
 FFMPEG_TIMEOUT = 3600
-
-
-def _claim(clip_id):
-    """Move a queued clip to processing; False when another worker has it or it is done."""
-    result = db.session.execute(
-        update(RecordingClip)
-        .where(RecordingClip.id == clip_id, RecordingClip.status == "queued")
-        .values(status="processing", step="cutting", attempts=RecordingClip.attempts + 1, updated_at=utcnow()))
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def _heartbeat(clip_id):
-    db.session.execute(update(RecordingClip).where(RecordingClip.id == clip_id, RecordingClip.status == "processing")
-                       .values(updated_at=utcnow()))
-    db.session.commit()
-
-
-def _set_step(clip, step):
-    clip.step = step
-    db.session.commit()
 
 
 def ffmpeg_cut_args(source, start, end, output, *, precise, audio_only):
@@ -59,7 +39,7 @@ def ffmpeg_cut_args(source, start, end, output, *, precise, audio_only):
 
 def cut_clip(clip_id, retries_left=0):
     """The job: cut, upload, verify; idempotent, and safe to run twice. Raises to ask for a retry."""
-    if not _claim(clip_id):
+    if not states.claim_job(clip_id):
         return "skipped"
     clip = db.session.get(RecordingClip, clip_id)
     try:
@@ -68,12 +48,11 @@ def cut_clip(clip_id, retries_left=0):
         db.session.rollback()
         clip = db.session.get(RecordingClip, clip_id)
         if retries_left > 0 and clip.attempts < MAX_ATTEMPTS:
-            clip.status, clip.step = "queued", None
-            db.session.commit()
+            states.queue_for_retry(clip)
             raise
         _fail(clip, str(exc))
-        return "failed"
-    return "ready"
+        return ClipStatus.FAILED.value
+    return ClipStatus.READY.value
 
 
 def _cut_and_store(clip):
@@ -87,29 +66,28 @@ def _cut_and_store(clip):
                 args = ffmpeg_cut_args(source, clip.start_seconds, clip.end_seconds, output,
                                        precise=clip.precise, audio_only=audio_only)
                 try:
-                    run_ffmpeg(args, timeout=FFMPEG_TIMEOUT, on_tick=lambda: _heartbeat(clip.id),
+                    run_ffmpeg(args, timeout=FFMPEG_TIMEOUT, on_tick=lambda: states.heartbeat(clip.id),
                                tick_seconds=max(1, stale / 4))
                 except MediaError as exc:
                     # The reason is shown to the user: never the server's path or a presigned URL.
                     raise MediaError(str(exc).replace(source.url, "the recording")) from None
         except MediaError as exc:
             raise MediaError(f"The recording could not be cut: {exc}") from None
-        _set_step(clip, "uploading")
+        states.set_step(clip, "uploading")
         with output.open("rb") as fh:
             storage.put(clip.storage_key, fh, content_type=service.clip_content_type(clip))
-    _set_step(clip, "checking")
+    states.set_step(clip, "checking")
     try:
         size, media = service.verify_clip_object(clip)
     except MediaError:
         storage.delete(clip.storage_key)
         raise
-    service.mark_ready(clip, size, media)
+    service.finish(clip, size, media)
 
 
 def _fail(clip, reason):
     get_storage().delete(clip.storage_key)
-    clip.status, clip.step, clip.error = "failed", None, reason
-    db.session.commit()
+    states.mark_failed(clip, reason)
 
 
 def recover_stalled():
@@ -117,15 +95,15 @@ def recover_stalled():
     stale = timedelta(seconds=current_app.config["CLIP_JOB_STALE_SECONDS"])
     now = utcnow()
     # A browser clip stuck while its upload was checked (the web process died): it may be completed again.
-    db.session.execute(update(RecordingClip).where(
-        RecordingClip.mode == "browser", RecordingClip.status == "processing", RecordingClip.updated_at < now - stale)
-        .values(status="awaiting_upload", step=None))
-    db.session.commit()
+    for clip_id in db.session.scalars(select(RecordingClip.id).where(
+            RecordingClip.mode == "browser", RecordingClip.status == ClipStatus.PROCESSING,
+            RecordingClip.updated_at < now - stale)).all():
+        states.release_check(clip_id)
     candidates = db.session.execute(
         select(RecordingClip.id, RecordingClip.status, RecordingClip.attempts).where(
             RecordingClip.mode == "server",
-            ((RecordingClip.status == "processing") & (RecordingClip.updated_at < now - stale))
-            | ((RecordingClip.status == "queued") & (RecordingClip.updated_at < now - stale * 10)))
+            ((RecordingClip.status == ClipStatus.PROCESSING) & (RecordingClip.updated_at < now - stale))
+            | ((RecordingClip.status == ClipStatus.QUEUED) & (RecordingClip.updated_at < now - stale * 10)))
     ).all()
     requeued = []
     for clip_id, status, attempts in candidates:
@@ -133,12 +111,7 @@ def recover_stalled():
             clip = db.session.get(RecordingClip, clip_id)
             _fail(clip, f"The server job stopped {attempts} times without finishing.")
             continue
-        result = db.session.execute(
-            update(RecordingClip)
-            .where(RecordingClip.id == clip_id, RecordingClip.status == status, RecordingClip.attempts == attempts)
-            .values(status="queued", step=None, updated_at=now))
-        db.session.commit()
-        if result.rowcount == 1:
+        if states.requeue(clip_id, status, attempts):
             enqueue("cut_clip", clip_id)
             requeued.append(clip_id)
     return requeued
@@ -150,10 +123,10 @@ def cleanup():
     storage = get_storage()
     now = utcnow()
     expired = db.session.scalars(select(RecordingClip).where(
-        RecordingClip.status == "awaiting_upload", RecordingClip.created_at < now - UPLOAD_EXPIRY)).all()
+        RecordingClip.status == ClipStatus.AWAITING_UPLOAD, RecordingClip.created_at < now - UPLOAD_EXPIRY)).all()
     for clip in expired:
         storage.delete(clip.storage_key)
-        clip.status, clip.error = "expired", "The upload was not completed within an hour."
+        states.expire(clip, "The upload was not completed within an hour.")
     db.session.commit()
 
     dead = []
@@ -168,7 +141,6 @@ def cleanup():
 
 _CLIP_KEY = re.compile(r"^clips/([0-9a-f]{32})(?:-ready)?\.\w+$")
 _CLIP_POSTER_KEY = re.compile(r"^posters/clip-([0-9a-f]{32})\.jpg$")
-IN_FLIGHT = ("awaiting_upload", "queued", "processing")
 
 
 def _batches(infos, size=500):
@@ -202,7 +174,7 @@ def _unneeded_clip_objects(infos, now):
                 dead.append(info.key)
             continue
         storage_key, status = row
-        if not (status in IN_FLIGHT or (status == "ready" and info.key == storage_key)):
+        if not (status in states.IN_FLIGHT or (status == ClipStatus.READY and info.key == storage_key)):
             dead.append(info.key)
     return dead
 

@@ -1,19 +1,21 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.clips.states import ClipStatus
 from webapp.extensions import db
 from webapp.timeutil import UTCDateTime, utcnow
 
-CLIP_STATUSES = ("awaiting_upload", "queued", "processing", "ready", "failed", "expired")
+STATUS_CHECK = "status IN ({})".format(", ".join(f"'{status}'" for status in ClipStatus))
 
 
 class RecordingClip(db.Model):
     __tablename__ = "recording_clips"
     __table_args__ = (Index("ix_recording_clips_source", "source_type", "source_id", "created_at"),
-                      Index("ix_recording_clips_status", "status", "created_at"))
+                      Index("ix_recording_clips_status", "status", "created_at"),
+                      CheckConstraint(STATUS_CHECK, name="status"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     source_type: Mapped[str] = mapped_column(String(8), nullable=False)  # meet | voice
@@ -23,7 +25,7 @@ class RecordingClip(db.Model):
     end_seconds: Mapped[float] = mapped_column(Float, nullable=False)
     mode: Mapped[str] = mapped_column(String(8), nullable=False)  # browser | server
     precise: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # a ClipStatus: webapp/clips/states.py
     storage_key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     clip_url: Mapped[str | None] = mapped_column(Text)
     upload_max_bytes: Mapped[int | None] = mapped_column(BigInteger)

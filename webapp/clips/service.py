@@ -5,10 +5,12 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from webapp import posters
+from webapp.clips import states
 from webapp.clips.models import RecordingClip
+from webapp.clips.states import ClipStatus
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.jobs import enqueue
@@ -69,7 +71,7 @@ def get_visible_clip(user, clip_id):
     if not isinstance(clip_id, str) or not _CLIP_ID.match(clip_id):
         raise not_found("clip")
     clip = db.session.get(RecordingClip, clip_id)
-    if clip is None or clip.status == "expired":
+    if clip is None or clip.status in states.GONE:
         raise not_found("clip")
     model = RECORDING_MODELS[clip.source_type]
     recording = db.session.scalar(recordings.visible_recordings(user, clip.source_type)
@@ -84,7 +86,7 @@ def list_clips(user, source_type, recording_id):
     clips = db.session.scalars(
         select(RecordingClip)
         .where(RecordingClip.source_type == source_type, RecordingClip.source_id == recording.id,
-               RecordingClip.status != "expired")
+               RecordingClip.status.in_(states.LISTED))
         .order_by(RecordingClip.created_at.desc())
     ).all()
     return recording, clips
@@ -97,7 +99,7 @@ def clips_by_recording(source_type, recording_ids):
     clips = db.session.scalars(
         select(RecordingClip)
         .where(RecordingClip.source_type == source_type, RecordingClip.source_id.in_(recording_ids),
-               RecordingClip.status.in_(("queued", "processing", "ready", "failed")))
+               RecordingClip.status.in_(states.LISTED))
         .order_by(RecordingClip.created_at.desc())
     ).all()
     grouped = {}
@@ -131,7 +133,7 @@ def _check_server_jobs(user):
     limit = current_app.config["CLIP_SERVER_JOBS_MAX"]
     running = db.session.scalar(select(func.count()).select_from(RecordingClip).where(
         RecordingClip.user_id == user.id, RecordingClip.mode == "server",
-        RecordingClip.status.in_(("queued", "processing"))))
+        RecordingClip.status.in_(states.SERVER_JOB_ACTIVE)))
     if running >= limit:
         raise _too_many(f"You have {running} clips being cut on the server. Wait for one to finish, then try again.",
                         30)
@@ -144,7 +146,7 @@ def _check_pending_uploads(user, new_bytes):
     count, total, oldest = db.session.execute(
         select(func.count(), func.coalesce(func.sum(RecordingClip.upload_max_bytes), 0),
                func.min(RecordingClip.created_at))
-        .where(RecordingClip.user_id == user.id, RecordingClip.status == "awaiting_upload",
+        .where(RecordingClip.user_id == user.id, RecordingClip.status == ClipStatus.AWAITING_UPLOAD,
                RecordingClip.created_at > since)).one()
     if count >= config["CLIP_PENDING_UPLOADS_MAX"] or total + new_bytes > config["CLIP_PENDING_UPLOAD_BYTES_MAX"]:
         wait = (oldest - since).total_seconds() if oldest else config["SIGNED_URL_TTL"]
@@ -177,7 +179,7 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
     if source_key and not source_size:
         info = storage.head(source_key)
         source_size = info.size if info else None
-    clip.status = "awaiting_upload"
+    clip.status = ClipStatus.AWAITING_UPLOAD
     clip.upload_max_bytes = _upload_limit(recording, source_size, start, end)
     _check_pending_uploads(user, clip.upload_max_bytes)
     # Sign first: if storage fails, no row is left behind.
@@ -190,7 +192,7 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
 
 
 def _queue_server_clip(clip):
-    clip.status = "queued"
+    clip.status = ClipStatus.QUEUED
     db.session.add(clip)
     db.session.commit()
     try:
@@ -221,13 +223,12 @@ def complete_clip(user, clip):
     """Check the uploaded object for real and mark the clip ready; ClipRejected otherwise."""
     if clip.user_id != user.id:
         raise ApiError(403, "not_your_clip", "Only the person who started this clip can finish it.")
-    if not _claim_for_checking(clip):
-        db.session.refresh(clip)
-        if clip.status == "ready":
+    if not states.claim_check(clip):
+        if clip.status == ClipStatus.READY:
             return clip  # idempotent
-        if clip.status == "failed":
+        if clip.status == ClipStatus.FAILED:
             raise ClipRejected(clip, clip.error or "This clip failed.")
-        if clip.status == "processing" and clip.mode == "browser":
+        if clip.status == ClipStatus.PROCESSING and clip.mode == "browser":
             raise ApiError(409, "already_checking", "This clip is being checked already.")
         raise ApiError(409, "not_awaiting_upload", f"This clip is {clip.status}, not waiting for an upload.")
     storage = get_storage()
@@ -239,49 +240,24 @@ def complete_clip(user, clip):
         copied = storage.copy(upload_key, checked_key)
         if copied is None:
             raise MediaError("Nothing was uploaded for this clip.")
-        clip.storage_key = checked_key
-        size, media = verify_clip_object(clip, copied)
+        size, media = verify_clip_object(clip, copied, key=checked_key)
     except MediaError as exc:
         storage.delete(checked_key)
         storage.delete(upload_key)
-        clip.storage_key = upload_key
-        clip.status, clip.step, clip.error = "failed", None, str(exc)
-        db.session.commit()
+        states.mark_failed(clip, str(exc))
         raise ClipRejected(clip, clip.error) from None
     except Exception:
         db.session.rollback()
-        _release_claim(clip)
+        states.release_check(clip.id)  # storage failed mid-check (503): the upload may be completed again
         raise
     storage.delete(upload_key)
-    mark_ready(clip, size, media)
+    finish(clip, size, media, key=checked_key)
     return clip
 
 
-def _claim_for_checking(clip):
-    """awaiting_upload -> processing (step checking), as one compare-and-set: one `complete` at a time."""
-    claimed = db.session.execute(
-        update(RecordingClip).where(RecordingClip.id == clip.id, RecordingClip.status == "awaiting_upload")
-        .values(status="processing", step="checking", updated_at=utcnow())).rowcount == 1
-    db.session.commit()
-    if claimed:
-        db.session.refresh(clip)
-    return claimed
-
-
-def _release_claim(clip):
-    """Storage failed mid-check (503): the upload may be completed again."""
-    db.session.execute(update(RecordingClip).where(RecordingClip.id == clip.id, RecordingClip.status == "processing")
-                       .values(status="awaiting_upload", step=None))
-    db.session.commit()
-
-
-def mark_ready(clip, size, media):
-    """A checked clip object: the clip is ready, its poster is asked for."""
-    clip.status, clip.step, clip.error = "ready", None, None
-    clip.size_bytes, clip.duration_seconds = size, round(media.duration_seconds, 3)
-    clip.width, clip.height = media.width, media.height
-    clip.clip_url = clip.storage_key
-    db.session.commit()
+def finish(clip, size, media, key=None):
+    """A checked clip object: the clip is ready, and its poster is asked for."""
+    states.mark_ready(clip, size, media, key)
     posters.request_poster(clip)
 
 
@@ -291,11 +267,12 @@ def ready_key(upload_key):
     return f"{stem}-ready.{ext}"
 
 
-def verify_clip_object(clip, info=None):
-    """(size, MediaInfo) of the clip's object (info: its head, when the caller has it already);
-    MediaError with the reason in words when it is wrong."""
+def verify_clip_object(clip, info=None, key=None):
+    """(size, MediaInfo) of the clip's object at `key` (default its storage key; info: its head, when the
+    caller has it already); MediaError with the reason in words when it is wrong."""
     storage = get_storage()
-    info = info or storage.head(clip.storage_key)
+    key = key or clip.storage_key
+    info = info or storage.head(key)
     if info is None:
         raise MediaError("Nothing was uploaded for this clip.")
     if info.size == 0:
@@ -306,7 +283,7 @@ def verify_clip_object(clip, info=None):
     if info.content_type and info.content_type.split(";")[0].strip() != expected_type:
         raise MediaError(f"The uploaded clip is {info.content_type}, not {expected_type}.")
     try:
-        with recordings.open_media(clip.storage_key, MP4_FORMATS) as source:  # MP4 and nothing else
+        with recordings.open_media(key, MP4_FORMATS) as source:  # MP4 and nothing else
             media = probe(source)
     except MediaError as exc:
         raise MediaError(f"The uploaded clip cannot be played: {exc}.") from None
@@ -330,7 +307,7 @@ def clip_filename(clip, recording):
 
 
 def clip_media_location(clip, recording, disposition, ttl=None):
-    if clip.status != "ready":
+    if clip.status != ClipStatus.READY:
         raise ApiError(409, "not_ready", f"This clip is {clip.status}, not ready yet.")
     filename = clip_filename(clip, recording)
     if get_storage().head(clip.storage_key) is None:
@@ -362,7 +339,7 @@ def delete_clip(user, clip, recording):
 def serialize_clip(clip):
     links = {"self": url_for("clips.get_clip", clip_id=clip.id),
              "complete": url_for("clips.complete", clip_id=clip.id)}
-    if clip.status == "ready":
+    if clip.status == ClipStatus.READY:
         links["download"] = url_for("clips.download", clip_id=clip.id)
         links["play"] = url_for("clips.play", clip_id=clip.id)
     return {

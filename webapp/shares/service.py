@@ -14,6 +14,7 @@ from webapp import posters
 from webapp.auth.service import hash_password
 from webapp.clips import service as clips
 from webapp.clips.models import RecordingClip
+from webapp.clips.states import ClipStatus
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.recordings import service as recordings
@@ -86,7 +87,7 @@ def load_public_target(link):
     clip = None
     if link.target_type == "clip":
         clip = db.session.get(RecordingClip, link.target_id)
-        if clip is None or clip.status != "ready":
+        if clip is None or clip.status != ClipStatus.READY:
             return None, None
         source_type, source_id = clip.source_type, clip.source_id
     else:
