@@ -6,8 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.conftest import collect_console_errors, log_in
-from tests.factories import make_recording, make_user
-from tests.test_shares_api import make_ready_clip
+from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.extensions import db
 from webapp.shares.models import ShareLink
 
@@ -218,13 +217,23 @@ def test_the_share_menu_stays_on_a_phone_sized_screen(app, live_server, browser,
         context.close()
 
 
+@pytest.fixture(scope="module")
+def long_meeting(tmp_path_factory):
+    """Two minutes of 720p: more than a player buffers ahead, so a seek far in needs a new request."""
+    from webapp.media import generate_test_media
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    generate_test_media(path, 120)
+    return path
+
+
 @pytest.mark.parametrize("app_config", [{"SHARE_MEDIA_TTL": 1}])
 def test_the_player_asks_the_link_again_when_its_signed_url_has_run_out(app, live_server, browser, member,
-                                                                         standup):
+                                                                         long_meeting):
     """Share media URLs are short-lived (here 1 s): when the player's range request meets an expired
     URL, the page asks /s/<token>/media again and plays on from where it was."""
     from webapp.shares.service import create_share_link
-    _link, token, _created = create_share_link(member, "meet", standup.id, None, True, None, False)
+    meeting = make_recording(owner=member, file=long_meeting, title="Long meeting", duration_seconds=120.0)
+    _link, token, _created = create_share_link(member, "meet", meeting.id, None, True, None, False)
     context = browser.new_context()
     stranger = collect_console_errors(context.new_page())
     asked = []
@@ -233,9 +242,9 @@ def test_the_player_asks_the_link_again_when_its_signed_url_has_run_out(app, liv
         stranger.goto(f"{live_server.url}/s/{token}")
         play(stranger)
         stranger.wait_for_timeout(2500)  # the signed URL the player holds has run out
-        stranger.locator("video.share-player").evaluate("v => { v.currentTime = 17; }")
+        stranger.locator("video.share-player").evaluate("v => { v.currentTime = 110; }")
         stranger.wait_for_function("() => { const v = document.querySelector('video.share-player');"
-                                   " return !v.error && v.currentTime > 17.2; }", timeout=15_000)
+                                   " return !v.error && v.currentTime > 110.2; }", timeout=15_000)
         assert len(asked) >= 2
     finally:
         context.close()

@@ -1,48 +1,16 @@
 """`flask clips cleanup` and jobs.cleanup(): expire never-completed uploads, delete orphan clip objects."""
-import io
-import os
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
 
 from tests.clip_helpers import clip_row
-from tests.factories import make_recording, make_user
+from tests.factories import make_clip, make_recording, make_user, put_object
 from webapp.clips import jobs
-from webapp.clips.models import RecordingClip
 from webapp.extensions import db
 from webapp.storage import get_storage
-from webapp.timeutil import utcnow
 
 DAY = 24 * 3600
-
-
-def make_clip(recording, status, age=timedelta(0), uploaded=True, user=None, **fields):
-    """A clip row created `age` ago, with (uploaded=True) a small object at its storage key."""
-    clip_id = uuid.uuid4().hex
-    clip = RecordingClip(id=clip_id, source_type=recording.source_type, source_id=recording.id,
-                         recording_url=recording.recording_url, start_seconds=1.0, end_seconds=5.0,
-                         mode="browser", status=status, storage_key=f"clips/{clip_id}.mp4",
-                         user_id=user.id if user else None,
-                         created_at=utcnow() - age, updated_at=utcnow() - age, **fields)
-    db.session.add(clip)
-    db.session.commit()
-    if uploaded:
-        put_object(clip.storage_key)
-    return clip
-
-
-def put_object(key, age_seconds=0):
-    """A small object under key; on the local backend its mtime is set `age_seconds` back."""
-    storage = get_storage()
-    storage.put(key, io.BytesIO(b"\0" * 1024), content_type="video/mp4")
-    if age_seconds:
-        path = storage.local_path(key)
-        assert path, "object ages can only be set on the local backend"
-        then = time.time() - age_seconds
-        os.utime(path, (then, then))
-    return key
 
 
 def exists(key):

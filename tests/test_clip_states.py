@@ -37,8 +37,8 @@ def test_openapi_reads_the_enum(client):
 def test_the_database_refuses_any_other_status(app):
     recording = make_recording()
     insert = text("INSERT INTO recording_clips (id, source_type, source_id, recording_url, start_seconds, end_seconds,"
-                  " mode, precise, status, storage_key, attempts, created_at, updated_at) VALUES (:id, 'meet', :rid,"
-                  " 'x', 1, 2, 'browser', false, :status, :key, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+                  " mode, precise, status, storage_key, attempts, created_at, updated_at, media_kind) VALUES (:id, 'meet',"
+                  " :rid, 'x', 1, 2, 'browser', false, :status, :key, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'video')")
     with pytest.raises(IntegrityError):
         db.session.execute(insert, {"id": uuid.uuid4().hex, "rid": recording.id, "status": "done", "key": "k1"})
         db.session.commit()

@@ -5,9 +5,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import run_queued_jobs
-from tests.factories import make_recording, make_user
-from tests.test_shares_api import (JPEG_MAGIC, created_link, follow, local_path,
-                                   make_ready_clip, new_token, share, token_of)
+from tests.factories import make_ready_clip, make_recording, make_user
+from tests.test_shares_api import JPEG_MAGIC, created_link, follow, local_path, new_token, share, token_of
 
 PASSWORD_FORM = "This link has a password"
 

@@ -4,7 +4,6 @@ import re
 import tempfile
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import av
@@ -14,10 +13,9 @@ from sqlalchemy import func, select, text, update
 
 from tests.assertions import assert_error
 from tests.conftest import run_queued_jobs
-from tests.factories import make_recording, make_user
+from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.clips.models import RecordingClip
 from webapp.extensions import db
-from webapp.media import probe, run_ffmpeg
 from webapp.recordings.models import MeetRoom
 from webapp.shares.models import ShareLink
 from webapp.storage import get_storage
@@ -32,28 +30,6 @@ pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
 
 
 # --- helpers (the share page and browser tests use them too) --------------------------------
-
-def make_ready_clip(recording, source, user=None, start=2, seconds=6):
-    """A ready clip row of the recording, with a real stream-copy cut of `source` in storage."""
-    suffix = Path(source).suffix
-    key = f"clips/{uuid.uuid4().hex}{suffix}"
-    with tempfile.TemporaryDirectory(prefix="share-clip-") as tmp:
-        out = Path(tmp) / f"clip{suffix}"
-        run_ffmpeg(["-ss", str(start), "-i", str(source), "-t", str(seconds), "-c", "copy",
-                    "-movflags", "+faststart", str(out)])
-        info = probe(str(out))
-        with out.open("rb") as fh:
-            get_storage().put(key, fh, content_type="audio/mp4" if suffix == ".m4a" else "video/mp4")
-        size = out.stat().st_size
-    clip = RecordingClip(source_type=recording.source_type, source_id=recording.id,
-                         recording_url=recording.recording_url, start_seconds=start, end_seconds=start + seconds,
-                         mode="browser", status="ready", storage_key=key, size_bytes=size,
-                         duration_seconds=round(info.duration_seconds, 3), width=info.width, height=info.height,
-                         user_id=user.id if user else None)
-    db.session.add(clip)
-    db.session.commit()
-    return clip
-
 
 def poster_after_its_job(client, token):
     """The poster response once its job has run (the first request queues it for a row that has none)."""

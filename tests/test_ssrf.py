@@ -5,14 +5,13 @@ second one that nobody allowed. The allowed one redirects to the second, or serv
 whose segment is on the second. The server clip job, the share page and its poster must never
 contact the second one; what is not a plain MP4/M4A/WebM is refused in words.
 """
-import uuid
 
 import pytest
 
 from tests.assertions import assert_error
 from tests.clip_helpers import CLIPS_URL, clip_row
 from tests.conftest import run_queued_jobs
-from tests.factories import make_recording, make_user
+from tests.factories import make_clip, make_recording, make_user
 from tests.range_server import RangeServer
 from webapp.clips.jobs import cut_clip
 from webapp.clips.models import RecordingClip
@@ -73,13 +72,7 @@ def hostile(request, allowed, other, sample, owner):
 
 
 def queued_server_clip(recording, user, start=2, end=8):
-    clip_id = uuid.uuid4().hex
-    clip = RecordingClip(id=clip_id, source_type=recording.source_type, source_id=recording.id,
-                         recording_url=recording.recording_url, start_seconds=start, end_seconds=end, mode="server",
-                         status="queued", storage_key=f"clips/{clip_id}.mp4", user_id=user.id)
-    db.session.add(clip)
-    db.session.commit()
-    return clip
+    return make_clip(recording, "queued", uploaded=False, user=user, mode="server", start=start, end=end)
 
 
 def test_the_server_clip_job_never_reaches_another_host(app, hostile, owner, allowed, other):

@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify
 
 from webapp.clips.states import ClipStatus
+from webapp.recordings.models import MEDIA_KINDS
 
 bp = Blueprint("openapi", __name__)
 
@@ -26,6 +27,8 @@ COMMON_ERRORS = {"400": _error("Bad input"), "401": _error("Not logged in"), "40
 REDIRECT = {"302": {"description": "Redirect to a short-lived presigned URL",
                     "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}}
 
+MEDIA_KIND = {"type": "string", "enum": list(MEDIA_KINDS), "description": "whether there is a picture"}
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Reclip API", "version": "1.0.0",
@@ -39,12 +42,13 @@ SPEC = {
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
             "Recording": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "type": {"type": "string", "enum": ["meet", "voice"]},
-                "title": {"type": "string"}, "product": {"type": "string"}, "owner": {"type": ["string", "null"]},
+                "media_kind": MEDIA_KIND, "title": {"type": "string"}, "product": {"type": "string"}, "owner": {"type": ["string", "null"]},
                 "created_at": {"type": "string", "format": "date-time"},
                 "duration_seconds": {"type": ["number", "null"]}, "size_bytes": {"type": ["integer", "null"]},
                 "links": {"type": "object"}, "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}}}},
             "Clip": {"type": "object", "properties": {
                 "id": {"type": "string"}, "type": {"type": "string"}, "recording_id": {"type": "integer"},
+                "media_kind": MEDIA_KIND,
                 "start_seconds": {"type": "number"}, "end_seconds": {"type": "number"},
                 "mode": {"type": "string", "enum": ["browser", "server"]}, "precise": {"type": "boolean"},
                 "status": {"type": "string", "enum": [status.value for status in ClipStatus]},

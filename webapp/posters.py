@@ -85,6 +85,7 @@ def make_poster(kind, target_id):
         db.session.commit()
         return FAILED
     target.poster_status = READY
+    target.media_kind = target.media_kind or ("video" if info.has_video else "audio")  # a webhook's row learns it here
     if info.width and not target.width:
         target.width, target.height = info.width, info.height
     db.session.commit()

@@ -34,7 +34,7 @@ export class ClipEditor {
     this.settings = settings;
     this.onReady = onReady;
     this.onClose = onClose;
-    this.audioOnly = recording.type === 'voice';
+    this.audioOnly = recording.media_kind === 'audio';
     this.busy = false;
     this.progress = {};
     this.progressBytes = {};

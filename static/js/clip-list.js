@@ -57,7 +57,7 @@ export class ClipList {
       const share = new ShareMenu({
         title,
         downloadUrl: clip.links.download,
-        fileName: `clip-${clip.id.slice(0, 8)}.${clip.type === 'voice' ? 'm4a' : 'mp4'}`,
+        fileName: `clip-${clip.id.slice(0, 8)}.${clip.media_kind === 'audio' ? 'm4a' : 'mp4'}`,
         getLink: () => createShareLink({ target_type: 'clip', target_id: clip.id, default: true })
           .then(({ share_link: link }) => link.url),
         onManage: () => new ManageLinks({ targetType: 'clip', targetId: clip.id, title }),

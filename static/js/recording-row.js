@@ -88,7 +88,7 @@ export class RecordingRow {
       return;
     }
     if (!this.$player.firstChild) {
-      const $media = el(this.recording.type === 'voice' ? 'audio' : 'video');
+      const $media = el(this.recording.media_kind === 'audio' ? 'audio' : 'video');
       $media.controls = true;
       $media.preload = 'metadata';
       $media.playsInline = true;

@@ -4,7 +4,7 @@ import { ShareMenu } from './share-menu.js';
 class SharePage {
   constructor($root) {
     if (!$root) throw new Error('share-page: no [data-module="share-page"] element');
-    const { shareUrl, title, downloadUrl, segmentStart, segmentEnd } = $root.dataset;
+    const { shareUrl, title, fileName, downloadUrl, segmentStart, segmentEnd } = $root.dataset;
     this.$player = $root.querySelector('.share-player');
     this.resumeWhenTheUrlRunsOut();
     if (segmentStart !== undefined) this.playSegment(Number(segmentStart), Number(segmentEnd));
@@ -18,7 +18,7 @@ class SharePage {
       $actions.append($download);
     }
     const menu = new ShareMenu({ getLink: () => Promise.resolve(shareUrl), title, downloadUrl,
-      fileName: downloadUrl ? `${title}.mp4` : null });
+      fileName: downloadUrl ? fileName : null });
     $actions.append(menu.$root);
   }
 

@@ -57,7 +57,7 @@ def cut_clip(clip_id, retries_left=0):
 
 def _cut_and_store(clip):
     storage = get_storage()
-    audio_only = clip.storage_key.endswith(".m4a")
+    audio_only = clip.media_kind == "audio"
     with tempfile.TemporaryDirectory(prefix="reclip-clip-") as tmp:
         output = Path(tmp) / f"clip{Path(clip.storage_key).suffix}"
         stale = current_app.config["CLIP_JOB_STALE_SECONDS"]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.clips.states import ClipStatus
 from webapp.extensions import db
+from webapp.recordings.models import MEDIA_KIND_CHECK
 from webapp.timeutil import UTCDateTime, utcnow
 
 STATUS_CHECK = "status IN ({})".format(", ".join(f"'{status}'" for status in ClipStatus))
@@ -15,7 +16,8 @@ class RecordingClip(db.Model):
     __tablename__ = "recording_clips"
     __table_args__ = (Index("ix_recording_clips_source", "source_type", "source_id", "created_at"),
                       Index("ix_recording_clips_status", "status", "created_at"),
-                      CheckConstraint(STATUS_CHECK, name="status"))
+                      CheckConstraint(STATUS_CHECK, name="status"),
+                      CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     source_type: Mapped[str] = mapped_column(String(8), nullable=False)  # meet | voice
@@ -32,6 +34,7 @@ class RecordingClip(db.Model):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str] = mapped_column(String(5), nullable=False)  # its recording's: video | audio
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     poster_status: Mapped[str | None] = mapped_column(String(8))  # as on recordings

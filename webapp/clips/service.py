@@ -26,6 +26,9 @@ DURATION_TOLERANCE = 2.5  # stream copy cuts at keyframes
 UPLOAD_MARGIN = 1.5  # bitrate varies along a recording
 UPLOAD_SLACK_BYTES = 2_000_000  # a keyframe interval on each side plus the moov atom
 _CLIP_ID = re.compile(r"^[0-9a-f]{32}$")
+# A clip is a stream copy into MP4: an M4A when its recording has no picture.
+CLIP_EXTENSIONS = {"video": "mp4", "audio": "m4a"}
+CLIP_TYPES = {"video": "video/mp4", "audio": "audio/mp4"}
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -110,10 +113,6 @@ def clips_by_recording(source_type, recording_ids):
 
 # --- creating a browser clip -----------------------------------------------------------
 
-def _is_audio_only(recording):
-    return recording.source_type == "voice" or recording.recording_url.lower().endswith((".m4a", ".mp3", ".ogg", ".wav"))
-
-
 def _upload_limit(recording, source_size, start, end):
     """Bytes the clip may have: the source's bitrate times the clip's length, with a margin."""
     if not source_size:
@@ -166,10 +165,11 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
         _check_server_jobs(user)
     recordings.check_external_source(recording)
     clip_id = uuid.uuid4().hex
+    media_kind = recordings.media_kind_of(recording)
     clip = RecordingClip(
         id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
-        start_seconds=start, end_seconds=end, mode=mode, precise=precise, user_id=user.id,
-        storage_key=f"clips/{clip_id}.{'m4a' if _is_audio_only(recording) else 'mp4'}",
+        start_seconds=start, end_seconds=end, mode=mode, precise=precise, user_id=user.id, media_kind=media_kind,
+        storage_key=f"clips/{clip_id}.{CLIP_EXTENSIONS[media_kind]}",
     )
     if mode == "server":
         return _queue_server_clip(clip), None, None
@@ -206,7 +206,7 @@ def _queue_server_clip(clip):
 
 
 def clip_content_type(clip):
-    return "audio/mp4" if clip.storage_key.endswith(".m4a") else "video/mp4"
+    return CLIP_TYPES[clip.media_kind]
 
 
 # --- completing ------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def serialize_clip(clip):
         links["download"] = url_for("clips.download", clip_id=clip.id)
         links["play"] = url_for("clips.play", clip_id=clip.id)
     return {
-        "id": clip.id, "type": clip.source_type, "recording_id": clip.source_id,
+        "id": clip.id, "type": clip.source_type, "recording_id": clip.source_id, "media_kind": clip.media_kind,
         "start_seconds": clip.start_seconds, "end_seconds": clip.end_seconds,
         "mode": clip.mode, "precise": clip.precise, "status": clip.status, "step": clip.step,
         "size_bytes": clip.size_bytes, "duration_seconds": clip.duration_seconds, "error": clip.error,

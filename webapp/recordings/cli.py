@@ -48,6 +48,13 @@ def add(source_type, product, owner_email, title, file, key, url):
     click.echo(recording.id)
 
 
+@bp.cli.command("backfill")
+def backfill():
+    """Probe recordings that do not know yet whether they have a picture (and its size)."""
+    counts = service.backfill_media()
+    click.echo(f"Probed {counts['probed']} recordings; {counts['unreadable']} could not be read.")
+
+
 def _credentials_file():
     return Path(current_app.instance_path) / "demo-credentials.txt"
 

@@ -1,10 +1,13 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.timeutil import UTCDateTime, utcnow
+
+MEDIA_KINDS = ("video", "audio")
+MEDIA_KIND_CHECK = "media_kind IN ('video', 'audio')"
 
 
 class _RecordingColumns:
@@ -18,7 +21,8 @@ class _RecordingColumns:
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     egress_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    # Learnt by probing (at registration or by the poster job); the share page's og:video size.
+    # Learnt by probing (at registration, by the poster job, or `flask recordings backfill`); None until then.
+    media_kind: Mapped[str | None] = mapped_column(String(5))  # video | audio: whether there is a picture
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     # None: not tried yet; queued; ready; failed (remembered: never retried per request).
@@ -29,7 +33,8 @@ class _RecordingColumns:
 class MeetRoom(_RecordingColumns, db.Model):
     __tablename__ = "meet_rooms"
     __table_args__ = (Index("ix_meet_rooms_owner_created", "owner_id", "created_at", "id"),
-                      Index("ix_meet_rooms_created", "created_at", "id"))
+                      Index("ix_meet_rooms_created", "created_at", "id"),
+                      CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
     source_type = "meet"
 
     room_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
@@ -39,7 +44,8 @@ class MeetRoom(_RecordingColumns, db.Model):
 
 class VoiceCall(_RecordingColumns, db.Model):
     __tablename__ = "voice_calls"
-    __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"),)
+    __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"),
+                      CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
     source_type = "voice"
 
     caller: Mapped[str] = mapped_column(String(255), nullable=False, default="")

@@ -137,11 +137,24 @@ def title_of(recording):
     return next(title for title in _title_candidates(recording) if title and title.strip())
 
 
+AUDIO_EXTENSIONS = {"m4a", "mp3", "ogg", "wav"}
+
+
+def media_kind_of(recording):
+    """video or audio: what probing found, else (not probed yet) what its type and file name suggest."""
+    if recording.media_kind:
+        return recording.media_kind
+    if recording.source_type == "voice" or _extension(recording.recording_url, recording.source_type) in AUDIO_EXTENSIONS:
+        return "audio"
+    return "video"
+
+
 def serialize_recording(recording, owner_email=None):
     ref = {"type": recording.source_type, "id": recording.id}
     return {
         "id": recording.id,
         "type": recording.source_type,
+        "media_kind": media_kind_of(recording),
         "title": title_of(recording),
         "product": recording.product,
         "owner": owner_email,
@@ -294,6 +307,7 @@ def add_recording(*, source_type, product, owner_email, title, file=None, key=No
     model = RECORDING_MODELS[source_type]
     recording = model(product=product.strip().lower(), title=title or "", recording_url=recording_url,
                       duration_seconds=round(info.duration_seconds, 3) if info else None, size_bytes=size,
+                      media_kind=("video" if info.has_video else "audio") if info else None,
                       width=info.width if info else None, height=info.height if info else None,
                       owner_id=owner.id if owner else None)
     if created_at is not None:
@@ -319,3 +333,28 @@ def _probe_recording(open_source, required=True):
             raise ApiError(400, "not_media", f"That recording cannot be read: {exc}.") from None
         current_app.logger.warning("could not probe a new recording: %s", exc)
         return None
+
+
+def backfill_media(batch=100):
+    """Probe the recordings that do not know their media kind yet (rows older than probing, webhook rows
+    whose poster job has not run); {"probed": n, "unreadable": m}. Unreadable rows keep the guess."""
+    counts = {"probed": 0, "unreadable": 0}
+    for model in RECORDING_MODELS.values():
+        last_id = 0
+        while rows := db.session.scalars(select(model).where(model.media_kind.is_(None), model.id > last_id)
+                                         .order_by(model.id).limit(batch)).all():
+            for recording in rows:
+                last_id = recording.id
+                try:
+                    with open_media(recording.recording_url) as source:
+                        info = probe(source)
+                except MediaError as exc:
+                    current_app.logger.warning("%s %s cannot be probed: %s", recording.source_type, recording.id, exc)
+                    counts["unreadable"] += 1
+                    continue
+                recording.media_kind = "video" if info.has_video else "audio"
+                recording.width, recording.height = info.width, info.height
+                recording.duration_seconds = recording.duration_seconds or round(info.duration_seconds, 3)
+                db.session.commit()
+                counts["probed"] += 1
+    return counts

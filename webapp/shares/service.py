@@ -226,6 +226,14 @@ def count_view(link):
 # Behind a public link the signed URLs are short-lived, so that revoking the link ends access within
 # a minute; the page's player asks the stable /s/<token>/media again when one runs out.
 
+def shared_media(recording, clip):
+    """(media kind, content type, download filename) of what a link shows."""
+    if clip is not None:
+        return clip.media_kind, clips.clip_content_type(clip), clips.clip_filename(clip, recording)
+    filename = recordings.download_filename(recording)
+    return recordings.media_kind_of(recording), recordings.MEDIA_TYPES[filename.rsplit(".", 1)[1]], filename
+
+
 def public_media_location(link, recording, clip, disposition):
     if disposition == "attachment" and not link.allow_download:
         raise ApiError(403, "download_not_allowed", "The owner of this link does not allow downloads.")

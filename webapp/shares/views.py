@@ -95,12 +95,13 @@ def share_page(token):
         title = f"{title} (clip)"
     share_url = service.share_url(token)
     target = clip or recording
+    media_kind, media_type, filename = service.shared_media(recording, clip)
     poster_status = posters.request_poster(target)  # queued here for rows older than posters
     return render_template(
         "shares/page.html", link=link, recording=recording, clip=clip, title=title, token=token,
         share_url=share_url, base_url=share_url[: -len(url_for("shares.share_page", token=token))],
         duration=(clip.duration_seconds if clip else recording.duration_seconds),
-        audio_only=(clip.storage_key.endswith(".m4a") if clip else recording.source_type == "voice"),
+        audio_only=media_kind == "audio", media_type=media_type, filename=filename,
         dimensions=(target.width, target.height) if target.width and target.height else None,
         # og:image while the poster is queued too: link previews are fetched later, by then it is made.
         has_poster=poster_status != posters.FAILED, poster_ready=poster_status == posters.READY,
