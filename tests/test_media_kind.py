@@ -1,7 +1,7 @@
 """Audio or video is decided once (by probing) and stored; everything reads it (issue 10, point 2)."""
 import pytest
 
-from tests.clip_helpers import CLIPS_URL, create
+from tests.clip_helpers import create
 from tests.conftest import run_queued_jobs
 from tests.factories import make_recording, make_user
 from tests.test_shares_api import JPEG_MAGIC, follow, jpeg_size, new_token

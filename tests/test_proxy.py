@@ -268,7 +268,7 @@ def test_the_local_backend_serves_media_with_a_sandbox_and_never_a_document_type
 ])
 def test_ipv6_forms_that_embed_an_ipv4_address_are_refused(address):
     from webapp.errors import ApiError
-    from webapp.recordings.proxy import _check_address
+    from webapp.delivery.proxy import _check_address
     with pytest.raises(ApiError) as refused:
         _check_address(address, allow_private=False)
     assert refused.value.status == 502
@@ -276,5 +276,5 @@ def test_ipv6_forms_that_embed_an_ipv4_address_are_refused(address):
 
 @pytest.mark.parametrize("address", ["2606:4700:4700::1111", "8.8.8.8", "::ffff:8.8.8.8"])
 def test_public_addresses_are_allowed(address):
-    from webapp.recordings.proxy import _check_address
+    from webapp.delivery.proxy import _check_address
     assert _check_address(address, allow_private=False)

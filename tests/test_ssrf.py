@@ -18,7 +18,7 @@ from webapp.clips.models import RecordingClip
 from webapp.extensions import db
 from webapp.media import MediaError, probe
 from webapp.recordings.models import MeetRoom
-from webapp.recordings.service import open_media
+from webapp.delivery import open_media
 from webapp.storage import get_storage
 
 pytestmark = pytest.mark.usefixtures("fresh_request_contexts")

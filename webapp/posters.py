@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue
 from webapp.media import MP4_FORMATS, RECORDING_FORMATS, MediaError, probe, run_ffmpeg
 from webapp.recordings.models import RECORDING_MODELS
-from webapp.recordings.service import open_media
+from webapp.delivery import open_media
 from webapp.storage import get_storage
 
 POSTER_WIDTH = 1200

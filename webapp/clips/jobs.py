@@ -13,7 +13,7 @@ from webapp.clips.states import ClipStatus
 from webapp.extensions import db
 from webapp.jobs import enqueue
 from webapp.media import MediaError, run_ffmpeg
-from webapp.recordings.service import open_media
+from webapp.delivery import open_media
 from webapp.storage import StorageError, get_storage
 from webapp.timeutil import utcnow
 

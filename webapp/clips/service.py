@@ -11,6 +11,7 @@ from webapp import posters
 from webapp.clips import states
 from webapp.clips.models import RecordingClip
 from webapp.clips.states import ClipStatus
+from webapp.delivery import locate, open_media
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.jobs import enqueue
@@ -163,7 +164,7 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
         raise ApiError(400, "precise_needs_server", "An exact cut is made on the server: use mode server.")
     if mode == "server":
         _check_server_jobs(user)
-    recordings.check_external_source(recording)
+    recordings.check_clippable(recording)
     clip_id = uuid.uuid4().hex
     media_kind = recordings.media_kind_of(recording)
     clip = RecordingClip(
@@ -283,7 +284,7 @@ def verify_clip_object(clip, info=None, key=None):
     if info.content_type and info.content_type.split(";")[0].strip() != expected_type:
         raise MediaError(f"The uploaded clip is {info.content_type}, not {expected_type}.")
     try:
-        with recordings.open_media(key, MP4_FORMATS) as source:  # MP4 and nothing else
+        with open_media(key, MP4_FORMATS) as source:  # MP4 and nothing else
             media = probe(source)
     except MediaError as exc:
         raise MediaError(f"The uploaded clip cannot be played: {exc}.") from None
@@ -309,13 +310,8 @@ def clip_filename(clip, recording):
 def clip_media_location(clip, recording, disposition, ttl=None):
     if clip.status != ClipStatus.READY:
         raise ApiError(409, "not_ready", f"This clip is {clip.status}, not ready yet.")
-    filename = clip_filename(clip, recording)
-    if get_storage().head(clip.storage_key) is None:
-        raise ApiError(404, "media_missing", "The clip's file is missing from storage.")
-    url = get_storage().signed_download_url(clip.storage_key, filename=filename, disposition=disposition,
-                                            content_type=clip_content_type(clip),
-                                            ttl=ttl or current_app.config["SIGNED_URL_TTL"])
-    return recordings.MediaLocation(filename, clip_content_type(clip), disposition, redirect_url=url)
+    return locate(clip.storage_key, clip_filename(clip, recording), clip_content_type(clip), disposition, ttl,
+                  what="clip's file")
 
 
 def may_delete(user, clip, recording):

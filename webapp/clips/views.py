@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from webapp.clips import service
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
-from webapp.recordings.delivery import send_media
+from webapp.delivery import send_media
 
 bp = Blueprint("clips", __name__, url_prefix="/api/livekit/recordings/clips")
 

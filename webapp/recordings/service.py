@@ -3,8 +3,7 @@ import base64
 import binascii
 import json
 import uuid
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -16,10 +15,10 @@ from webapp.auth.models import User
 from webapp.auth.service import find_user_by_email
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
-from webapp.media import EXTERNAL_FORMATS, RECORDING_FORMATS, REMOTE_PROTOCOLS, MediaError, MediaSource, probe
+from webapp import delivery
+from webapp.delivery import open_media
+from webapp.media import MediaError, MediaSource, probe
 from webapp.recordings.models import RECORDING_MODELS
-from webapp.recordings.proxy import looks_like_media, open_upstream, resolve_allowed
-from webapp.recordings.relay import NOT_MEDIA, ExternalSourceRelay
 from webapp.storage import get_storage
 from webapp.storage.disposition import safe_filename
 
@@ -170,17 +169,6 @@ def serialize_recording(recording, owner_email=None):
 
 # --- where the media is --------------------------------------------------------
 
-@dataclass(frozen=True)
-class MediaLocation:
-    """Either a presigned URL to redirect to, or an external URL to stream through the proxy."""
-
-    filename: str
-    content_type: str
-    disposition: str
-    redirect_url: str | None = None
-    external_url: str | None = None
-
-
 # The only types recordings are served with, by file extension (never what a file or upstream claims).
 MEDIA_TYPES = {"mp4": "video/mp4", "m4a": "audio/mp4", "webm": "video/webm", "ogg": "audio/ogg", "mp3": "audio/mpeg",
                "mov": "video/quicktime", "wav": "audio/wav", "mkv": "video/x-matroska"}
@@ -205,17 +193,10 @@ def media_location(recording, disposition, ttl=None):
     """Where the recording's bytes come from, for a download (attachment) or a player (inline)."""
     filename = download_filename(recording)
     content_type = MEDIA_TYPES[filename.rsplit(".", 1)[1]]
-    storage = get_storage()
-    key = storage.key_for_url(recording.recording_url)
+    key = get_storage().key_for_url(recording.recording_url)
     if key is None:
-        return MediaLocation(filename, content_type, disposition, external_url=recording.recording_url)
-    # Signing needs no network, so without this a missing object or an unreachable bucket would
-    # only show up as a broken redirect; head() raises StorageUnavailable (503) for the latter.
-    if storage.head(key) is None:
-        raise ApiError(404, "media_missing", "The recording's file is missing from storage.")
-    url = storage.signed_download_url(key, filename=filename, disposition=disposition,
-                                      content_type=content_type, ttl=ttl or current_app.config["SIGNED_URL_TTL"])
-    return MediaLocation(filename, content_type, disposition, redirect_url=url)
+        return delivery.external(recording.recording_url, filename, content_type, disposition)
+    return delivery.locate(key, filename, content_type, disposition, ttl, what="recording's file")
 
 
 def browser_source_url(recording):
@@ -224,48 +205,10 @@ def browser_source_url(recording):
     return location.redirect_url or url_for("recordings.play", type=recording.source_type, id=recording.id)
 
 
-@contextmanager
-def open_media(recording_url, formats=RECORDING_FORMATS):
-    """The MediaSource that ffmpeg or PyAV read inside the `with` block: a local path, a presigned URL,
-    or, for an external URL, a loopback relay through the proxy's guard. MediaError when not allowed."""
-    storage = get_storage()
-    key = storage.key_for_url(recording_url)
-    if key:
-        path = storage.local_path(key)
-        if path:
-            yield MediaSource(path, formats=formats)
-        else:
-            url = storage.signed_download_url(key, filename="source", disposition="inline", ttl=900)
-            yield MediaSource(url, protocols=REMOTE_PROTOCOLS, formats=formats)
-        return
-    config = current_app.config
-    try:
-        resolve_allowed(recording_url, config["PROXY_ALLOWED_HOSTS"], config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
-    except ApiError as exc:
-        raise MediaError(exc.message) from None
-    with ExternalSourceRelay(recording_url, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
-                             allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"]) as relay:
-        try:
-            yield MediaSource(relay.url, protocols="http,tcp", formats=EXTERNAL_FORMATS)
-        except MediaError:
-            if relay.refusal:  # the reason in words, not ffmpeg's "Server returned 5XX"
-                raise MediaError(relay.refusal) from None
-            raise
-
-
-def check_external_source(recording):
-    """For a recording at an external URL: ApiError(422) unless it starts like an MP4, M4A or WebM file."""
-    if get_storage().key_for_url(recording.recording_url):
-        return
-    config = current_app.config
-    upstream = open_upstream(recording.recording_url, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
-                             allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"], range_header="bytes=0-63")
-    try:
-        head = next(iter(upstream.body), b"")
-    finally:
-        upstream.body.close()
-    if not looks_like_media(head):
-        raise ApiError(422, "unsupported_source", NOT_MEDIA)
+def check_clippable(recording):
+    """An external recording must be a plain MP4, M4A or WebM file (ApiError 422 otherwise)."""
+    if get_storage().key_for_url(recording.recording_url) is None:
+        delivery.check_external_source(recording.recording_url)
 
 
 # --- adding ---------------------------------------------------------------------

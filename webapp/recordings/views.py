@@ -8,7 +8,7 @@ from webapp.clips.wasm import wasm_settings
 from webapp.errors import ApiError
 from webapp.extensions import csrf
 from webapp.recordings import service, webhook
-from webapp.recordings.delivery import send_media
+from webapp.delivery import send_media
 
 bp = Blueprint("recordings", __name__)
 

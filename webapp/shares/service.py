@@ -15,12 +15,12 @@ from webapp.auth.service import hash_password
 from webapp.clips import service as clips
 from webapp.clips.models import RecordingClip
 from webapp.clips.states import ClipStatus
+from webapp.delivery import locate
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
 from webapp.recordings import service as recordings
 from webapp.recordings.models import RECORDING_MODELS
 from webapp.shares.models import ShareLink
-from webapp.storage import get_storage
 from webapp.timeutil import utcnow
 
 TARGET_TYPES = ("meet", "voice", "clip")
@@ -248,6 +248,5 @@ def poster_location(recording, clip):
     target = clip or recording
     if posters.request_poster(target) != posters.READY:
         raise ApiError(404, "no_poster", "There is no poster image for this media (yet).")
-    url = get_storage().signed_download_url(posters.poster_key(target), filename="poster.jpg", disposition="inline",
-                                            content_type="image/jpeg", ttl=current_app.config["SHARE_MEDIA_TTL"])
-    return recordings.MediaLocation("poster.jpg", "image/jpeg", "inline", redirect_url=url)
+    return locate(posters.poster_key(target), "poster.jpg", "image/jpeg", "inline",
+                  current_app.config["SHARE_MEDIA_TTL"], what="poster")

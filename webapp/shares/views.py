@@ -6,7 +6,7 @@ from webapp import posters
 from webapp.errors import ApiError
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
-from webapp.recordings.delivery import send_media
+from webapp.delivery import send_media
 from webapp.shares import service
 
 bp = Blueprint("shares", __name__)

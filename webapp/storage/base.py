@@ -77,6 +77,10 @@ class Storage:
         """A file path that ffmpeg can read directly, when the backend keeps files on this disk; else None."""
         return None
 
+    def readable_source(self, key, ttl):
+        """Where a reader on this machine (ffmpeg, PyAV) gets the object: its local path, else a signed URL."""
+        return self.local_path(key) or self.signed_download_url(key, filename="source", disposition="inline", ttl=ttl)
+
     def put(self, key, fileobj, *, content_type):
         """Store the file object's bytes under key."""
         raise NotImplementedError

@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from webapp.errors import ApiError
-from webapp.recordings.proxy import looks_like_media, open_upstream
+from webapp.delivery.proxy import looks_like_media, open_upstream
 
 _CONTENT_RANGE_START = re.compile(r"^bytes (\d+)-")
 NOT_MEDIA = "The recording at its external address is not a plain MP4, M4A or WebM file."
