@@ -39,6 +39,8 @@ def register_extensions(app):
     auth.init_app(app)
     storage.init_app(app)
     jobs.init_app(app)
+    from webapp import tasks  # the composition of every feature's jobs
+    tasks.init_app(app)
 
 
 def register_blueprints(app):
@@ -46,15 +48,16 @@ def register_blueprints(app):
     from webapp.auth.views import bp as auth_views
     from webapp.clips.cli import bp as clips_cli
     from webapp.clips.views import bp as clips_views
-    from webapp.clips.wasm import bp as wasm_files
+    from webapp.library.views import bp as library_views
     from webapp.health.views import bp as health_views
     from webapp.openapi import bp as openapi_doc
+    from webapp.wasm import bp as wasm_files
     from webapp.recordings.cli import bp as recordings_cli, demo_bp
     from webapp.recordings.views import bp as recordings_views
     from webapp.shares.views import bp as shares_views
     from webapp.storage.views import bp as storage_views
 
-    blueprints = (auth_views, users_cli, recordings_views, recordings_cli, demo_bp, clips_views, clips_cli,
+    blueprints = (auth_views, users_cli, library_views, recordings_views, recordings_cli, demo_bp, clips_views, clips_cli,
                   wasm_files, shares_views, storage_views, health_views, openapi_doc)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

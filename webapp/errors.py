@@ -5,8 +5,6 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from webapp.storage.base import StorageUnavailable
-
 
 class ApiError(Exception):
     """An error with an HTTP status, a machine code and a message for people."""
@@ -56,11 +54,6 @@ def register_errorhandlers(app):
     def handle_api_error(exc):
         body, status = error_response(exc.status, exc.code, exc.message)
         return body, status, exc.headers
-
-    @app.errorhandler(StorageUnavailable)
-    def handle_storage_unavailable(exc):
-        app.logger.warning("storage unavailable: %s", exc)
-        return error_response(503, "storage_unavailable", "Storage cannot be reached right now. Try again shortly.")
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc):

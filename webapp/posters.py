@@ -9,15 +9,12 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from webapp.clips.models import RecordingClip
-from webapp.clips.states import ClipStatus
-from webapp.extensions import db
-from webapp.jobs import enqueue
-from webapp.media import MP4_FORMATS, RECORDING_FORMATS, MediaError, probe, run_ffmpeg
-from webapp.recordings.models import RECORDING_MODELS
 from webapp.delivery import open_media
+from webapp.extensions import db
+from webapp.jobs import enqueue_poster
+from webapp.media import MediaError, probe, run_ffmpeg
 from webapp.storage import get_storage
 
 POSTER_WIDTH = 1200
@@ -27,17 +24,8 @@ RENDER_TIMEOUT = 300
 
 
 def poster_key(target):
-    if isinstance(target, RecordingClip):
-        return f"posters/clip-{target.id}.jpg"
-    return f"posters/{target.source_type}-{target.id}.jpg"
-
-
-def _kind(target):
-    return "clip" if isinstance(target, RecordingClip) else target.source_type
-
-
-def _model(kind):
-    return RecordingClip if kind == "clip" else RECORDING_MODELS[kind]
+    """posters/meet-<id>.jpg, posters/voice-<id>.jpg, posters/clip-<id>.jpg (a row's poster_kind)."""
+    return f"posters/{target.poster_kind}-{target.id}.jpg"
 
 
 def request_poster(target):
@@ -50,26 +38,17 @@ def request_poster(target):
     db.session.commit()
     if claimed:
         try:
-            enqueue("make_poster", _kind(target), target.id)
+            enqueue_poster(target.poster_kind, target.id)
         except Exception as exc:  # the queue's own errors have no common base class; try again next time
-            current_app.logger.warning("could not queue the poster of %s %s: %s", _kind(target), target.id, exc)
+            current_app.logger.warning("could not queue the poster of %s %s: %s", target.poster_kind, target.id, exc)
             db.session.execute(update(model).where(model.id == target.id).values(poster_status=None))
             db.session.commit()
     db.session.refresh(target)
     return target.poster_status
 
 
-def make_poster(kind, target_id):
-    """The job: probe, render, store; 'ready', 'failed' or 'skipped'. Storage errors raise (a retry)."""
-    target = db.session.get(_model(kind), target_id)
-    if target is None or target.poster_status == READY:
-        return "skipped"
-    if isinstance(target, RecordingClip):
-        if target.status != ClipStatus.READY:
-            return "skipped"
-        media_url, formats = target.storage_key, MP4_FORMATS
-    else:
-        media_url, formats = target.recording_url, RECORDING_FORMATS
+def make_poster(target, media_url, formats):
+    """The job's work: probe, render, store; 'ready' or 'failed'. Storage errors raise (a retry)."""
     storage = get_storage()
     try:
         with tempfile.TemporaryDirectory(prefix="reclip-poster-") as tmp:
@@ -80,7 +59,7 @@ def make_poster(kind, target_id):
             with output.open("rb") as fh:
                 storage.put(poster_key(target), fh, content_type="image/jpeg")
     except MediaError as exc:
-        current_app.logger.info("no poster for %s %s: %s", kind, target_id, exc)
+        current_app.logger.info("no poster for %s %s: %s", target.poster_kind, target.id, exc)
         target.poster_status = FAILED
         db.session.commit()
         return FAILED
@@ -99,14 +78,6 @@ def _render_args(source, info, output):
     at = min(1.0, info.duration_seconds / 2)
     return [*source.input_options(), "-ss", f"{at:.2f}", "-i", source.url, "-frames:v", "1",
             "-vf", f"scale={POSTER_WIDTH}:-2", "-q:v", "3", str(output)]
-
-
-def requeue_unfinished():
-    """Queue again the posters whose job was lost (a worker killed before it ran): at consumer start."""
-    for kind in ("meet", "voice", "clip"):
-        model = _model(kind)
-        for target_id in db.session.scalars(select(model.id).where(model.poster_status == QUEUED)):
-            enqueue("make_poster", kind, target_id)
 
 
 def delete_poster(target):

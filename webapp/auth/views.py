@@ -12,10 +12,10 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target):
     """Only same-site paths: never redirect a login to another host."""
     if not target:
-        return url_for("recordings.page")
+        return url_for("library.page")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("recordings.page")
+        return url_for("library.page")
     return target
 
 

@@ -11,7 +11,7 @@ from webapp.clips import service, states
 from webapp.clips.models import RecordingClip
 from webapp.clips.states import ClipStatus
 from webapp.extensions import db
-from webapp.jobs import enqueue
+from webapp.jobs import enqueue_cut
 from webapp.media import MediaError, run_ffmpeg
 from webapp.delivery import open_media
 from webapp.storage import StorageError, get_storage
@@ -112,7 +112,7 @@ def recover_stalled():
             _fail(clip, f"The server job stopped {attempts} times without finishing.")
             continue
         if states.requeue(clip_id, status, attempts):
-            enqueue("cut_clip", clip_id)
+            enqueue_cut(clip_id)
             requeued.append(clip_id)
     return requeued
 

@@ -14,6 +14,7 @@ STATUS_CHECK = "status IN ({})".format(", ".join(f"'{status}'" for status in Cli
 
 class RecordingClip(db.Model):
     __tablename__ = "recording_clips"
+    poster_kind = "clip"
     __table_args__ = (Index("ix_recording_clips_source", "source_type", "source_id", "created_at"),
                       Index("ix_recording_clips_status", "status", "created_at"),
                       CheckConstraint(STATUS_CHECK, name="status"),

@@ -14,7 +14,7 @@ from webapp.clips.states import ClipStatus
 from webapp.delivery import locate, open_media
 from webapp.errors import ApiError, not_found
 from webapp.extensions import db
-from webapp.jobs import enqueue
+from webapp.jobs import enqueue_cut
 from webapp.media import MP4_FORMATS, MediaError, probe
 from webapp.recordings import service as recordings
 from webapp.recordings.models import RECORDING_MODELS
@@ -197,7 +197,7 @@ def _queue_server_clip(clip):
     db.session.add(clip)
     db.session.commit()
     try:
-        enqueue("cut_clip", clip.id)
+        enqueue_cut(clip.id)
     except Exception as exc:  # the queue's own errors (Redis, SQLite) have no common base class
         current_app.logger.warning("could not queue clip %s: %s", clip.id, exc)
         db.session.delete(clip)

@@ -1,9 +1,12 @@
-"""The job queue: Huey on SQLite in instance/ by default, on Redis with REDIS_URL."""
-import functools
+"""The job queue: Huey on SQLite in instance/ by default, on Redis with REDIS_URL.
+
+The tasks themselves are registered by `webapp/tasks.py`; features put work on the queue with
+`enqueue_cut` and `enqueue_poster` and never need to know how it runs.
+"""
 from pathlib import Path
 
 from flask import current_app
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
 
 
 def build_queue(config, instance_path):
@@ -15,57 +18,19 @@ def build_queue(config, instance_path):
 
 
 def init_app(app):
-    queue = build_queue(app.config, app.instance_path)
-    app.extensions["job_queue"] = queue
-    app.extensions["jobs"] = register_tasks(queue, app)
+    app.extensions["job_queue"] = build_queue(app.config, app.instance_path)
 
 
-def enqueue(name, *args):
-    """Put a job on the app's queue (raises the queue's own error when it cannot be reached)."""
+def _enqueue(name, *args):
+    # The queue's own errors (Redis, SQLite) have no common base class: callers catch Exception.
     return current_app.extensions["jobs"][name](*args)
 
 
-def register_tasks(queue, app):
-    """The tasks, each run inside an app context; returns them by name."""
-    from webapp import posters
-    from webapp.clips import jobs as clip_jobs
-    from webapp.extensions import db
+def enqueue_cut(clip_id):
+    """Queue the server cut of a clip."""
+    return _enqueue("cut_clip", clip_id)
 
-    def in_app_context(fn):
-        @functools.wraps(fn)
-        def run(*args, **kwargs):
-            with app.app_context():
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    db.session.remove()
-        return run
 
-    @queue.task(retries=2, retry_delay=app.config["CLIP_JOB_RETRY_DELAY"], context=True, name="cut_clip")
-    @in_app_context
-    def cut_clip(clip_id, task=None):
-        return clip_jobs.cut_clip(clip_id, retries_left=task.retries if task else 0)
-
-    @queue.task(retries=1, retry_delay=app.config["CLIP_JOB_RETRY_DELAY"], name="make_poster")
-    @in_app_context
-    def make_poster(kind, target_id):
-        return posters.make_poster(kind, target_id)
-
-    @queue.periodic_task(crontab(minute="*"), name="recover_stalled_clips")
-    @in_app_context
-    def recover_stalled_clips():
-        return clip_jobs.recover_stalled()
-
-    @queue.periodic_task(crontab(minute="*/15"), name="cleanup_clips")
-    @in_app_context
-    def cleanup_clips():
-        return clip_jobs.cleanup()
-
-    @queue.on_startup(name="recover_on_start")
-    @in_app_context
-    def recover_on_start():
-        clip_jobs.recover_stalled()
-        posters.requeue_unfinished()
-
-    return {"cut_clip": cut_clip, "make_poster": make_poster, "recover_stalled_clips": recover_stalled_clips,
-            "cleanup_clips": cleanup_clips}
+def enqueue_poster(kind, target_id):
+    """Queue the poster of a recording (kind meet or voice) or a clip (kind clip)."""
+    return _enqueue("make_poster", kind, target_id)

@@ -35,7 +35,7 @@ class MeetRoom(_RecordingColumns, db.Model):
     __table_args__ = (Index("ix_meet_rooms_owner_created", "owner_id", "created_at", "id"),
                       Index("ix_meet_rooms_created", "created_at", "id"),
                       CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
-    source_type = "meet"
+    source_type = poster_kind = "meet"
 
     room_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -46,7 +46,7 @@ class VoiceCall(_RecordingColumns, db.Model):
     __tablename__ = "voice_calls"
     __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"),
                       CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
-    source_type = "voice"
+    source_type = poster_kind = "voice"
 
     caller: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

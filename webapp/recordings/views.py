@@ -1,40 +1,14 @@
 import json
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
-from webapp.clips import service as clip_service
-from webapp.clips.wasm import wasm_settings
 from webapp.errors import ApiError
 from webapp.extensions import csrf
 from webapp.recordings import service, webhook
 from webapp.delivery import send_media
 
 bp = Blueprint("recordings", __name__)
-
-
-@bp.get("/")
-def index():
-    return redirect(url_for("recordings.page"))
-
-
-@bp.get("/recordings")
-@login_required
-def page():
-    return render_template("recordings/index.html", wasm=wasm_settings())
-
-
-@bp.get("/api/livekit/recordings")
-@login_required
-def list_recordings():
-    source_type = service.parse_type(request.args.get("type", "meet"))
-    limit = service.parse_limit(request.args.get("limit"))
-    rows, next_cursor = service.list_recordings(current_user, source_type, limit, request.args.get("cursor") or None)
-    clips = clip_service.clips_by_recording(source_type, [recording.id for recording, _email in rows])
-    items = [{**service.serialize_recording(recording, email),
-              "clips": [clip_service.serialize_clip(clip) for clip in clips.get(recording.id, [])]}
-             for recording, email in rows]
-    return jsonify({"recordings": items, "next_cursor": next_cursor})
 
 
 def _requested_recording():

@@ -1,6 +1,8 @@
 """Object storage behind one small interface, chosen from STORAGE_BACKEND."""
 from flask import current_app
 
+from webapp.errors import error_response
+
 from webapp.storage.base import InvalidKey, ObjectInfo, Storage, StorageError, StorageUnavailable, UploadTarget
 
 __all__ = ["InvalidKey", "ObjectInfo", "Storage", "StorageError", "StorageUnavailable", "UploadTarget",
@@ -22,6 +24,11 @@ def build_storage(config):
 
 def init_app(app):
     app.extensions["storage"] = build_storage(app.config)
+
+    @app.errorhandler(StorageUnavailable)
+    def handle_storage_unavailable(exc):
+        app.logger.warning("storage unavailable: %s", exc)
+        return error_response(503, "storage_unavailable", "Storage cannot be reached right now. Try again shortly.")
 
 
 def get_storage():
