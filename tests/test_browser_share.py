@@ -248,3 +248,23 @@ def test_the_player_asks_the_link_again_when_its_signed_url_has_run_out(app, liv
         assert len(asked) >= 2
     finally:
         context.close()
+
+
+def document_click_listeners(page):
+    session = page.context.new_cdp_session(page)
+    document = session.send("Runtime.evaluate", {"expression": "document"})["result"]["objectId"]
+    listeners = session.send("DOMDebugger.getEventListeners", {"objectId": document})["listeners"]
+    return sum(listener["type"] == "click" for listener in listeners)
+
+
+def test_a_share_menu_listens_to_the_page_only_while_it_is_open(owner_page, member, media_dir):
+    page = owner_page
+    before = document_click_listeners(page)  # every row's menu is closed: none of them listens
+    actions = row(page, "Team standup").locator(".recording-actions")
+    actions.get_by_role("button", name="Share").click()
+    expect(actions.locator(".share-panel")).to_be_visible()
+    assert document_click_listeners(page) == before + 1
+
+    page.get_by_role("heading", name="Recordings", exact=True).click()  # a click elsewhere closes it
+    expect(actions.locator(".share-panel")).to_be_hidden()
+    assert document_click_listeners(page) == before

@@ -4,7 +4,7 @@ import { formatDuration, formatSize, formatTime } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
-import { button, el } from './dom.js';
+import { button, downloadLink, el } from './dom.js';
 import { isReady, statusLabel } from './clip-states.js';
 
 export class ClipList {
@@ -34,12 +34,7 @@ export class ClipList {
     if (clip.error) $info.append(el('span', 'clip-error', clip.error));
 
     const $actions = el('div', 'clip-actions');
-    if (clip.links.download) {
-      const $download = el('a', 'button', 'Download');
-      $download.href = clip.links.download;
-      $download.setAttribute('download', '');
-      $actions.append($download);
-    }
+    if (clip.links.download) $actions.append(downloadLink(clip.links.download));
     const $delete = button('Delete', async () => {
       if (!window.confirm('Delete this clip? Its file is deleted too.')) return;
       $delete.disabled = true;

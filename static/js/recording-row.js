@@ -5,7 +5,7 @@ import { createShareLink } from './api.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
-import { button, el } from './dom.js';
+import { button, downloadLink, el } from './dom.js';
 
 export class RecordingRow {
   // settings: what the clip editor needs ({ clipsUrl, wasmBase, wasmSize, maxSeconds }).
@@ -32,11 +32,9 @@ export class RecordingRow {
     this.$actions = el('div', 'recording-actions');
     this.$play = button('Play', () => this.togglePlayer(), 'button button-primary');
     this.$play.setAttribute('aria-expanded', 'false');
-    const $download = el('a', 'button', 'Download');
     // The API answers with a redirect to an attachment URL (or an attachment stream), so the
     // browser saves the file instead of opening it, on phones too.
-    $download.href = r.links.download;
-    $download.setAttribute('download', '');
+    const $download = downloadLink(r.links.download);
     $download.dataset.action = 'download';
     this.$clip = button('Create clip', () => this.toggleEditor());
     this.$clip.setAttribute('aria-expanded', 'false');

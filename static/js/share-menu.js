@@ -1,16 +1,13 @@
 // Copy link and Share (Facebook, Instagram, TikTok, the system share sheet) for a recording or a clip.
+import { isPhone } from './device.js';
+import { button, downloadLink, el } from './dom.js';
 import { showToast } from './toast.js';
-import { button, el } from './dom.js';
 
 const UPLOAD_PAGES = {
   Instagram: 'https://www.instagram.com/',
   TikTok: 'https://www.tiktok.com/upload',
 };
 const SHARE_FILE_MAX_BYTES = 100_000_000;
-
-export function isPhone() {
-  return Boolean(navigator.userAgentData?.mobile) || /iPhone|iPod|Android.+Mobile/i.test(navigator.userAgent);
-}
 
 // Copy text while keeping the click's user activation across the await (Safari needs the promise form).
 export async function copyText(textPromise) {
@@ -59,9 +56,8 @@ export class ShareMenu {
     this.$hint = el('div', 'share-hint');
     this.$hint.hidden = true;
     this.$root.append($copy, this.$toggle, this.$panel, this.$hint);
-    document.addEventListener('click', (event) => {
-      if (!this.$root.contains(event.target) && !this.$panel.hidden) this.toggle();
-    });
+    // A click elsewhere closes the open menu; listened to only while it is open.
+    this.onOutsideClick = (event) => { if (!this.$root.contains(event.target)) this.toggle(); };
     this.$root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && !this.$panel.hidden) this.toggle();
     });
@@ -71,6 +67,8 @@ export class ShareMenu {
     const open = this.$panel.hidden;
     this.$panel.hidden = !open;
     this.$toggle.setAttribute('aria-expanded', String(open));
+    if (open) document.addEventListener('click', this.onOutsideClick);
+    else document.removeEventListener('click', this.onOutsideClick);
     if (!open) this.$hint.hidden = true;
     // The share sheet needs the tap's user activation: fetch the clip file before the tap.
     if (open && this.fileName && this.downloadUrl && isPhone() && navigator.canShare) this.prefetchFile();
@@ -106,12 +104,7 @@ export class ShareMenu {
   openUploadPage(name) {
     window.open(UPLOAD_PAGES[name], '_blank', 'noopener');
     this.$hint.replaceChildren(el('p', null, `Download the clip, then upload it in the ${name} app.`));
-    if (this.downloadUrl) {
-      const $download = el('a', 'button', 'Download');
-      $download.href = this.downloadUrl;
-      $download.setAttribute('download', '');
-      this.$hint.append($download);
-    }
+    if (this.downloadUrl) this.$hint.append(downloadLink(this.downloadUrl));
     this.$hint.hidden = false;
   }
 

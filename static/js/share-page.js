@@ -1,4 +1,5 @@
 // The public share page: segment playback (?t=START,END), Download, Copy link and Share.
+import { downloadLink } from './dom.js';
 import { ShareMenu } from './share-menu.js';
 
 class SharePage {
@@ -9,14 +10,7 @@ class SharePage {
     this.resumeWhenTheUrlRunsOut();
     if (segmentStart !== undefined) this.playSegment(Number(segmentStart), Number(segmentEnd));
     const $actions = $root.querySelector('[data-share-actions]');
-    if (downloadUrl) {
-      const $download = document.createElement('a');
-      $download.className = 'button button-primary';
-      $download.href = downloadUrl;
-      $download.setAttribute('download', '');
-      $download.textContent = 'Download';
-      $actions.append($download);
-    }
+    if (downloadUrl) $actions.append(downloadLink(downloadUrl, 'button button-primary'));
     const menu = new ShareMenu({ getLink: () => Promise.resolve(shareUrl), title, downloadUrl,
       fileName: downloadUrl ? fileName : null });
     $actions.append(menu.$root);

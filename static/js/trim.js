@@ -9,10 +9,6 @@ function absolute(path) {
   return new URL(path, location.href).href;  // relative URLs would resolve against the worker script
 }
 
-export function webAssemblySupported() {
-  return typeof WebAssembly === 'object' && typeof WebAssembly.instantiate === 'function';
-}
-
 // Load the core once per page; onProgress(loaded, total) while its .wasm downloads.
 export function loadFFmpeg({ base, wasmSize, onProgress }) {
   if (onProgress) loadListeners.add(onProgress);
