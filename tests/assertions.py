@@ -1,7 +1,7 @@
 """Assertions shared by the API tests."""
 
 
-def assert_error(response, status, code):
+def assert_json_error(response, status, code):
     """A JSON error with exactly the documented shape; returns the body."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"

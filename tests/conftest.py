@@ -11,7 +11,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -21,12 +20,13 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.media import generate_test_media
 
+from tests.factories import PASSWORD, make_recording, make_user
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 CHROMIUM = "/usr/bin/chromium"
 # Tests hash with a cheap scrypt so that logins are fast; the production cost is tested on its own.
 TEST_PASSWORD_HASH = "scrypt:1024:8:1"
-PASSWORD = "correct horse battery"
 TABLES = ("share_links", "recording_clips", "meet_rooms", "voice_calls", "users")
 
 
@@ -134,13 +134,9 @@ def app_config():
 def app(db_url, tmp_path, app_config):
     app = create_app(_test_config(db_url, tmp_path, **app_config), instance_path=str(tmp_path / "instance"))
 
-    # The test keeps an app context open (for factories), so requests reuse it and its `g`;
-    # in production every request has its own. Forget the per-request globals (the logged-in
-    # user, the CSRF token) after each request so clients cannot see each other's.
-    @app.teardown_request
-    def forget_request_globals(exc):
-        for name in list(vars(g)):
-            g.pop(name, None)
+    # The test keeps an app context open (for factories); each request gets one of its own, as in
+    # production, so no request sees another's `g` (the logged-in user, the CSRF token) or session.
+    app.test_client_class = FreshContextClient
 
     with app.app_context():
         if db_url.startswith("postgresql"):
@@ -152,6 +148,22 @@ def app(db_url, tmp_path, app_config):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def member(app):
+    return make_user("member@example.com")
+
+
+@pytest.fixture
+def admin(app):
+    return make_user("admin@example.com", super_admin=True)
+
+
+@pytest.fixture
+def standup(member, media_dir):
+    """The member's 20 s meet recording (320x240 H.264/AAC) in storage."""
+    return make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup", duration_seconds=20.0)
 
 
 @pytest.fixture
@@ -222,12 +234,6 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def fresh_request_contexts(app):
-    """Opt in: requests do not share the test's app context and session (see FreshContextClient)."""
-    app.test_client_class = FreshContextClient
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from webapp.recordings.service import media_kind_of
 from webapp.storage import get_storage
 from webapp.timeutil import utcnow
 
-from tests.conftest import PASSWORD
 
+PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 _hash_cache = {}
 
@@ -114,3 +114,12 @@ def make_ready_clip(recording, source, user=None, start=2, seconds=6):
         with out.open("rb") as fh:
             get_storage().put(clip.storage_key, fh, content_type="video/mp4" if info.has_video else "audio/mp4")
     return clip
+
+
+def make_share_link(user, thing, *, expires_in=None, allow_download=True, password=None, default=False):
+    """A share link made by `user` for a recording or a clip; its token (only its hash is stored)."""
+    from webapp.shares.service import create_share_link
+    target_type, target_id = ("clip", thing.id) if isinstance(thing, RecordingClip) else (thing.source_type, thing.id)
+    _link, token, _created = create_share_link(user, target_type, target_id, expires_in, allow_download, password,
+                                               default)
+    return token

@@ -17,6 +17,7 @@ from webapp.auth.models import User
 from webapp.config import DEFAULT_PASSWORD_HASH
 from webapp.extensions import db
 
+from tests.assertions import assert_json_error
 from tests.conftest import PASSWORD, TEST_REDIS_URL, Client
 from tests.factories import make_user
 
@@ -42,15 +43,6 @@ def set_cookie(response, name):
         if name in cookie:
             return cookie[name], header
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers.getlist('Set-Cookie')}")
-
-
-def assert_json_error(response, status, code):
-    assert response.status_code == status
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
 
 
 def assert_login_redirect(response, next_path):

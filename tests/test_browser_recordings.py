@@ -24,11 +24,6 @@ def size_text(size_bytes):
 
 
 @pytest.fixture
-def member(app):
-    return make_user("member@example.com")
-
-
-@pytest.fixture
 def standup(app, member, media_dir):
     return make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup", created_at=CREATED,
                           duration_seconds=20.0)

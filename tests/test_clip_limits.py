@@ -5,23 +5,11 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_row, create, cut, upload_local
 from tests.conftest import log_in
 from tests.factories import make_recording, make_user
 from webapp.storage import get_storage
-
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
-
-
-@pytest.fixture
-def member(app):
-    return make_user("member@example.com")
-
-
-@pytest.fixture
-def admin(app):
-    return make_user("admin@example.com", super_admin=True)
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ def server_clip(client, recording):
 
 
 def assert_too_many(response, code="too_many_clips"):
-    body = assert_error(response, 429, code)
+    body = assert_json_error(response, 429, code)
     assert int(response.headers["Retry-After"]) >= 1
     return body["error"]["message"]
 
@@ -126,7 +114,7 @@ def test_two_completes_at_once_check_the_clip_once(app, login, member, recording
         first.join(30)
         del storage.copy
 
-    assert_error(answers["second"], 409, "already_checking")
+    assert_json_error(answers["second"], 409, "already_checking")
     assert answers["first"].status_code == 200
     row = clip_row(body["clip"]["id"])
     assert row.status == "ready"
@@ -142,8 +130,8 @@ def test_only_the_creator_completes_a_clip(app, login, member, admin, recording,
     assert upload_local(as_admin, body["upload"], ten_seconds).status_code == 204
     complete = f"{CLIPS_URL}/{body['clip']['id']}/complete"
 
-    assert_error(login(member).post(complete), 403, "not_your_clip")
-    assert_error(login(make_user("admin2@example.com", super_admin=True)).post(complete), 403, "not_your_clip")
+    assert_json_error(login(member).post(complete), 403, "not_your_clip")
+    assert_json_error(login(make_user("admin2@example.com", super_admin=True)).post(complete), 403, "not_your_clip")
     assert clip_row(body["clip"]["id"]).status == "awaiting_upload"  # nobody else could fail it
     assert as_admin.post(complete).status_code == 200
 
@@ -155,7 +143,7 @@ def test_a_clip_is_deleted_by_its_creator_the_recordings_owner_or_a_super_admin(
     by_member = create(login(member), recording).get_json()["clip"]["id"]
     another = create(login(member), recording).get_json()["clip"]["id"]
 
-    assert_error(login(stranger).delete(f"{CLIPS_URL}/{by_member}"), 404, "not_found")  # not even visible
+    assert_json_error(login(stranger).delete(f"{CLIPS_URL}/{by_member}"), 404, "not_found")  # not even visible
     assert login(member).delete(f"{CLIPS_URL}/{by_admin}").status_code == 204  # the recording's owner
     assert login(member).delete(f"{CLIPS_URL}/{by_member}").status_code == 204  # its creator
     assert login(admin).delete(f"{CLIPS_URL}/{another}").status_code == 204  # a super admin

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.clip_helpers import (CLIPS_URL, clip_count, clip_row, create, cut, local_path,
                                 upload_local, upload_s3)
 from tests.factories import make_recording, make_user
@@ -23,7 +23,7 @@ CLIP_FIELDS = {"id", "type", "recording_id", "start_seconds", "end_seconds", "mo
                "size_bytes", "duration_seconds", "error", "created_at", "links"}
 
 
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
+
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_bad_fields_are_400_and_create_nothing(app, as_a, recording, subtests):
 
             response = as_a.post(CLIPS_URL, json=body)
 
-            assert_error(response, 400, code)
+            assert_json_error(response, 400, code)
             assert clip_count() == 0
             assert local_clip_files(app) == []
 
@@ -271,7 +271,7 @@ def test_bad_bodies_are_400_and_create_nothing(app, as_a, recording, subtests):
             response = as_a.post(CLIPS_URL, data=raw.replace("RID", str(recording.id)),
                                  content_type="application/json")
 
-            assert_error(response, 400, code)
+            assert_json_error(response, 400, code)
             assert clip_count() == 0
 
 
@@ -279,7 +279,7 @@ def test_a_form_body_is_400_and_creates_nothing(app, as_a, recording):
     response = as_a.post(CLIPS_URL, data={"type": "meet", "id": str(recording.id), "start_seconds": "3",
                                           "end_seconds": "13"})
 
-    assert_error(response, 400, "invalid_json")
+    assert_json_error(response, 400, "invalid_json")
     assert clip_count() == 0
 
 
@@ -289,7 +289,7 @@ def test_clips_longer_than_the_default_600_seconds_are_refused(app, as_a, people
     too_long = create(as_a, long_recording, 0, 600.5)
     longest = create(as_a, long_recording, 0, 600)
 
-    assert_error(too_long, 400, "clip_too_long")
+    assert_json_error(too_long, 400, "clip_too_long")
     assert created(longest)["clip"]["end_seconds"] == 600.0
     assert clip_count() == 1
 
@@ -298,7 +298,7 @@ def test_clips_longer_than_the_default_600_seconds_are_refused(app, as_a, people
 def test_clip_max_seconds_is_configurable(app, as_a, recording):
     too_long = create(as_a, recording, 3, 8.01)
 
-    body = assert_error(too_long, 400, "clip_too_long")
+    body = assert_json_error(too_long, 400, "clip_too_long")
     assert "5 seconds" in body["error"]["message"]
     assert clip_count() == 0
     assert created(create(as_a, recording, 3, 8))["clip"]["end_seconds"] == 8.0
@@ -321,7 +321,7 @@ def test_a_recording_whose_file_is_missing_gets_no_clip_row(app, as_a, people):
 
     response = create(as_a, ghost, 3, 13)
 
-    assert_error(response, 404, "media_missing")
+    assert_json_error(response, 404, "media_missing")
     assert clip_count() == 0
 
 
@@ -341,7 +341,7 @@ def test_anonymous_is_401_json_everywhere(app, client, as_a, recording):
     ]
 
     for response in responses:
-        assert_error(response, 401, "unauthorized")
+        assert_json_error(response, 401, "unauthorized")
     assert clip_count() == 1
     assert clip_row(clip["id"]).status == "awaiting_upload"
 
@@ -356,7 +356,7 @@ def test_unsafe_requests_need_the_csrf_token(app, as_a, recording):
     delete_without = as_a.flask.delete(f"{CLIPS_URL}/{clip['id']}")
 
     for response in (create_without, create_forged, complete_without, delete_without):
-        assert_error(response, 400, "csrf_failed")
+        assert_json_error(response, 400, "csrf_failed")
     assert clip_count() == 1
     assert clip_row(clip["id"]).status == "awaiting_upload"
 
@@ -364,7 +364,7 @@ def test_unsafe_requests_need_the_csrf_token(app, as_a, recording):
 def test_a_member_cannot_clip_another_members_recording(app, login, people, recording):
     response = create(login(people["b"]), recording, 3, 13)
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_count() == 0
 
 
@@ -374,7 +374,7 @@ def test_nobody_can_clip_a_djdash_recording(actor, app, login, people, media_dir
 
     response = create(login(people[actor]), djdash, 3, 13)
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_count() == 0
 
 
@@ -383,7 +383,7 @@ def test_a_member_cannot_clip_a_voice_call_even_their_own(app, as_a, people, med
 
     response = create(as_a, call, 3, 13)
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_count() == 0
 
 
@@ -391,7 +391,7 @@ def test_a_missing_recording_is_404(app, as_a, recording):
     response = as_a.post(CLIPS_URL, json={"type": "meet", "id": recording.id + 1000, "start_seconds": 3,
                                           "end_seconds": 13, "mode": "browser"})
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_count() == 0
 
 
@@ -441,7 +441,7 @@ def test_the_upload_limit_is_the_bitrate_times_the_length_with_a_margin(app, as_
     one_more = tmp_path / "one-more.bin"
     one_more.write_bytes(b"\0" * (limit + 1))
     response = upload_local(as_a, upload, one_more)
-    assert_error(response, 413, "too_large")
+    assert_json_error(response, 413, "too_large")
     assert stored(row.storage_key) is None
     assert local_clip_files(app) == []  # no temporary file left either
     exactly = tmp_path / "exactly.bin"
@@ -459,7 +459,7 @@ def test_the_upload_limit_is_never_more_than_the_source(app, as_a, recording, me
     assert row.upload_max_bytes == source_size
     bigger = tmp_path / "bigger-than-source.bin"
     bigger.write_bytes(b"\0" * (source_size + 1))
-    assert_error(upload_local(as_a, upload, bigger), 413, "too_large")
+    assert_json_error(upload_local(as_a, upload, bigger), 413, "too_large")
     assert stored(row.storage_key) is None
 
 
@@ -478,7 +478,7 @@ def test_local_upload_refuses_another_content_type(app, as_a, recording, cuts):
 
     response = upload_local(as_a, upload, cuts["10s"], fields={"Content-Type": "text/html"})
 
-    assert_error(response, 403, "policy_content_type")
+    assert_json_error(response, 403, "policy_content_type")
     assert stored(row.storage_key) is None
     completed = as_a.post(f"{CLIPS_URL}/{clip['id']}/complete")
     assert completed.status_code == 422
@@ -493,8 +493,8 @@ def test_local_upload_refuses_a_key_outside_its_policy(app, as_a, people, record
     to_y_key = upload_local(as_a, x_upload, cuts["10s"], fields={"key": y_row.storage_key})
     to_recording = upload_local(as_a, x_upload, cuts["10s"], fields={"key": recording.recording_url})
 
-    assert_error(to_y_key, 403, "policy_key")
-    assert_error(to_recording, 403, "policy_key")
+    assert_json_error(to_y_key, 403, "policy_key")
+    assert_json_error(to_recording, 403, "policy_key")
     assert stored(y_row.storage_key) is None and stored(x_row.storage_key) is None
     assert stored(recording.recording_url).size == (media_dir / "sample.mp4").stat().st_size
     # The bytes meant for Y are fine under X's own key: the server checks what arrived, not where it came from.
@@ -508,7 +508,7 @@ def test_local_upload_refuses_a_tampered_policy(app, as_a, recording, cuts):
 
     response = upload_local(as_a, tampered, cuts["10s"])
 
-    assert_error(response, 403, "bad_signature")
+    assert_json_error(response, 403, "bad_signature")
     assert stored(row.storage_key) is None
 
 
@@ -598,7 +598,7 @@ def test_complete_rejects_garbage_and_deletes_it(backend, app, as_a, recording, 
     assert_rejected(response, clip["id"], "cannot be played")
     again = as_a.post(f"{CLIPS_URL}/{clip['id']}/complete")
     assert again.status_code == 422 and again.get_json()["clip"]["status"] == "failed"
-    assert_error(as_a.get(f"{CLIPS_URL}/{clip['id']}/download"), 409, "not_ready")
+    assert_json_error(as_a.get(f"{CLIPS_URL}/{clip['id']}/download"), 409, "not_ready")
 
 
 def test_complete_without_an_upload_fails_the_clip(app, as_a, recording):
@@ -642,7 +642,7 @@ def test_complete_of_someone_elses_clip_is_404_and_changes_nothing(app, as_a, lo
 
     response = login(people["b"]).post(f"{CLIPS_URL}/{clip['id']}/complete")
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_row(clip["id"]).status == "awaiting_upload"
     assert stored(row.storage_key) is not None
 
@@ -655,7 +655,7 @@ def test_complete_of_a_deleted_clip_is_404(app, as_a, recording, cuts):
 
     response = as_a.post(f"{CLIPS_URL}/{clip['id']}/complete")
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")
     assert clip_count() == 0 and stored(key) is None
 
 
@@ -663,7 +663,7 @@ def test_unknown_clip_ids_are_404(app, as_a):
     for clip_id in ("nope", "0" * 32, "A" * 32, "..%2F..%2Fetc", "0" * 33):
         for response in (as_a.get(f"{CLIPS_URL}/{clip_id}"), as_a.post(f"{CLIPS_URL}/{clip_id}/complete"),
                          as_a.get(f"{CLIPS_URL}/{clip_id}/download"), as_a.delete(f"{CLIPS_URL}/{clip_id}")):
-            assert_error(response, 404, "not_found")
+            assert_json_error(response, 404, "not_found")
 
 
 # --- S3: what moto does not enforce, complete still checks --------------------------------------
@@ -748,7 +748,7 @@ def test_list_query_checks(app, as_a, people, recording, subtests):
             if code is None:
                 assert response.status_code == 200 and response.get_json() == {"clips": []}
             else:
-                assert_error(response, status, code)
+                assert_json_error(response, status, code)
 
 
 def test_the_recordings_list_carries_ready_and_failed_clips_only(app, as_a, people, recording, media_dir, cuts,
@@ -782,7 +782,7 @@ def test_download_of_a_clip_that_is_not_ready_is_409(app, as_a, recording):
 
     response = as_a.get(f"{CLIPS_URL}/{clip['id']}/download")
 
-    assert_error(response, 409, "not_ready")
+    assert_json_error(response, 409, "not_ready")
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
@@ -796,7 +796,7 @@ def test_delete_removes_the_row_and_the_object(backend, app, as_a, recording, cu
     assert response.status_code == 204 and response.get_data() == b""
     assert clip_row(clip["id"]) is None and clip_count() == 0
     assert stored(key) is None
-    assert_error(as_a.get(f"{CLIPS_URL}/{clip['id']}"), 404, "not_found")
+    assert_json_error(as_a.get(f"{CLIPS_URL}/{clip['id']}"), 404, "not_found")
     assert stored(recording.recording_url) is not None  # the source is never touched
 
 
@@ -816,7 +816,7 @@ def test_another_member_can_neither_see_download_nor_delete_a_clip(app, as_a, lo
 
     for response in (as_b.get(f"{CLIPS_URL}/{clip['id']}"), as_b.get(f"{CLIPS_URL}/{clip['id']}/download"),
                      as_b.delete(f"{CLIPS_URL}/{clip['id']}")):
-        assert_error(response, 404, "not_found")
+        assert_json_error(response, 404, "not_found")
     assert clip_row(clip["id"]).status == "ready"
     assert stored(key).size == cuts["10s"].stat().st_size
 
@@ -881,4 +881,4 @@ def test_play_as_json_of_an_external_recording_points_at_the_proxy(app, as_a, pe
 def test_play_as_json_follows_the_scope(app, login, people, recording):
     response = login(people["b"]).get(f"/api/livekit/recordings/play?type=meet&id={recording.id}&format=json")
 
-    assert_error(response, 404, "not_found")
+    assert_json_error(response, 404, "not_found")

@@ -6,7 +6,7 @@ import pytest
 import requests
 from werkzeug.http import parse_options_header
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.conftest import free_port
 from tests.factories import make_recording, make_user
 
@@ -112,7 +112,7 @@ def test_the_signed_url_cannot_be_tampered_with(app, login, media_dir):
 
     response = client.get(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
 
-    assert_error(response, 403, "bad_signature")
+    assert_json_error(response, 403, "bad_signature")
 
 
 def test_a_row_whose_file_is_gone_is_404_not_a_broken_redirect(app, login):
@@ -121,7 +121,7 @@ def test_a_row_whose_file_is_gone_is_404_not_a_broken_redirect(app, login):
     client = login(owner)
 
     for action in ("download", "play"):
-        assert_error(client.get(media_url(recording, action)), 404, "media_missing")
+        assert_json_error(client.get(media_url(recording, action)), 404, "media_missing")
 
 
 # --- S3 (moto over real HTTP) -------------------------------------------------------------
@@ -166,7 +166,7 @@ class TestS3:
         owner = make_user()
         recording = make_recording(owner=owner, key="recordings/meet/not-in-the-bucket.mp4")
 
-        assert_error(login(owner).get(media_url(recording)), 404, "media_missing")
+        assert_json_error(login(owner).get(media_url(recording)), 404, "media_missing")
 
 
 class TestStorageUnreachable:
@@ -180,4 +180,4 @@ class TestStorageUnreachable:
         client = login(owner)
 
         for action in ("download", "play"):
-            assert_error(client.get(media_url(recording, action)), 503, "storage_unavailable")
+            assert_json_error(client.get(media_url(recording, action)), 503, "storage_unavailable")

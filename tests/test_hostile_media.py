@@ -12,7 +12,7 @@ import pytest
 
 from tests.clip_helpers import CLIPS_URL, clip_row, create, upload_local
 from tests.conftest import run_queued_jobs
-from tests.factories import make_recording, make_user
+from tests.factories import make_recording, make_share_link
 from webapp.media import MediaError, generate_test_media, probe, run_ffmpeg
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,6 @@ def hostile_files(tmp_path_factory):
     paths["good"] = directory / "good.mp4"
     generate_test_media(paths["good"], 10, size="320x240")
     return paths
-
-
-@pytest.fixture
-def member(app, fresh_request_contexts):
-    return make_user()
 
 
 @pytest.fixture
@@ -86,7 +81,7 @@ def test_probing_an_image_codec_never_decodes_its_frames(hostile_files):
     assert report["growth_kb"] < 64 * 1024, report  # one decoded frame would be 216 MB
 
 
-def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, fresh_request_contexts, login, client, member,
+def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, login, client, member,
                                                                    recording, hostile_files, tmp_path):
     owner = login(member)
     clip_id, response = upload_and_complete(owner, recording, hostile_files["good"])
@@ -95,8 +90,7 @@ def test_a_good_clip_is_ready_and_its_poster_is_made_once_by_a_job(app, fresh_re
     assert (row.width, row.height, row.poster_status) == (320, 240, "queued")
 
     assert run_queued_jobs(app) == ["ready"]
-    token = owner.post("/api/share-links", json={"target_type": "clip", "target_id": clip_id}) \
-        .get_json()["share_link"]["url"].rsplit("/", 1)[1]
+    token = make_share_link(member, clip_row(clip_id))
 
     # From here on no request runs ffmpeg: count every start of the binary.
     calls = tmp_path / "ffmpeg-calls"

@@ -1,20 +1,12 @@
 """Audio or video is decided once (by probing) and stored; everything reads it (issue 10, point 2)."""
-import pytest
 
 from tests.clip_helpers import create
 from tests.conftest import run_queued_jobs
-from tests.factories import make_recording, make_user
+from tests.factories import make_recording
 from tests.test_shares_api import JPEG_MAGIC, follow, jpeg_size, new_token
 from webapp.extensions import db
 from webapp.recordings.models import MeetRoom
 from webapp.recordings.service import media_kind_of
-
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
-
-
-@pytest.fixture
-def member(app):
-    return make_user()
 
 
 def added_id(result):

@@ -3,9 +3,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.conftest import free_port
-from tests.factories import make_recording, make_user
+from tests.factories import make_recording, make_share_link, make_user
 from tests.range_server import REDIRECT_TARGET, RangeServer
 
 CREATED = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
@@ -107,7 +107,7 @@ def test_if_range_is_passed_so_a_changed_file_comes_whole(login, owner, external
 def test_a_range_past_the_end_is_416_json(login, owner, external, sample_bytes):
     response = login(owner).get(download_url(external), headers={"Range": f"bytes={len(sample_bytes) + 10}-"})
 
-    assert_error(response, 416, "range_not_satisfiable")
+    assert_json_error(response, 416, "range_not_satisfiable")
 
 
 def test_play_streams_inline(login, owner, external, sample_bytes):
@@ -120,7 +120,7 @@ def test_play_streams_inline(login, owner, external, sample_bytes):
 
 
 def test_anonymous_gets_401_and_the_upstream_is_never_asked(client, external, upstream):
-    assert_error(client.get(download_url(external)), 401, "unauthorized")
+    assert_json_error(client.get(download_url(external)), 401, "unauthorized")
     assert upstream.requests == []
 
 
@@ -133,7 +133,7 @@ def test_a_host_outside_the_allow_list_is_refused(app, login, owner, upstream, s
     upstream.add_file(MEDIA_PATH, sample_bytes, "video/mp4")
     recording = make_recording(owner=owner, url=url_template.format(port=upstream.port))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
+    message = assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "PROXY_ALLOWED_HOSTS" in message
     assert upstream.requests == []
@@ -142,7 +142,7 @@ def test_a_host_outside_the_allow_list_is_refused(app, login, owner, upstream, s
 def test_an_upstream_redirect_is_not_followed(app, login, owner, upstream):
     recording = make_recording(owner=owner, url=upstream.url("/redirect"))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
+    message = assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "redirect" in message
     assert upstream.paths_requested() == ["/redirect"]
@@ -152,7 +152,7 @@ def test_an_upstream_redirect_is_not_followed(app, login, owner, upstream):
 def test_an_upstream_404_is_a_502(app, login, owner, upstream):
     recording = make_recording(owner=owner, url=upstream.url("/missing"))
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_error")["error"]["message"]
+    message = assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_error")["error"]["message"]
 
     assert "404" in message
     assert upstream.paths_requested() == ["/missing"]
@@ -161,7 +161,7 @@ def test_an_upstream_404_is_a_502(app, login, owner, upstream):
 def test_an_unreachable_upstream_is_a_502(app, login, owner):
     recording = make_recording(owner=owner, url=f"http://127.0.0.1:{free_port()}/media/gone.mp4")
 
-    assert_error(login(owner).get(download_url(recording)), 502, "upstream_unreachable")
+    assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_unreachable")
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/media/town-hall.mp4", "file:///etc/passwd",
@@ -169,7 +169,7 @@ def test_an_unreachable_upstream_is_a_502(app, login, owner):
 def test_a_non_http_scheme_is_refused(app, login, owner, url):
     recording = make_recording(owner=owner, url=url)
 
-    message = assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
+    message = assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_refused")["error"]["message"]
 
     assert "http" in message
 
@@ -180,7 +180,7 @@ class TestPrivateAddressesRefused:
         return {"PROXY_ALLOWED_HOSTS": ["127.0.0.1"], "PROXY_ALLOW_PRIVATE_ADDRESSES": False}
 
     def test_an_allowed_host_on_a_private_address_is_refused(self, login, owner, external, upstream):
-        message = assert_error(login(owner).get(download_url(external)), 502, "upstream_refused")["error"]["message"]
+        message = assert_json_error(login(owner).get(download_url(external)), 502, "upstream_refused")["error"]["message"]
 
         assert "private" in message
         assert upstream.requests == []
@@ -202,7 +202,7 @@ class TestAllowListWithPort:
             other.add_file(MEDIA_PATH, sample_bytes, "video/mp4")
             recording = make_recording(owner=owner, url=other.url(MEDIA_PATH))
 
-            assert_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
+            assert_json_error(login(owner).get(download_url(recording)), 502, "upstream_refused")
 
             assert other.requests == []
 
@@ -217,8 +217,7 @@ def test_an_upstream_document_type_is_never_passed_on(app, login, client, owner,
     recording = make_recording(owner=owner, url=upstream.add_file("/media/notes.mp4", SVG_WITH_SCRIPT, upstream_type),
                                title="Notes")
     owner_client = login(owner)
-    token = owner_client.post("/api/share-links", json={"target_type": "meet", "target_id": recording.id}) \
-        .get_json()["share_link"]["url"].rsplit("/", 1)[1]
+    token = make_share_link(owner, recording)
 
     for response in (owner_client.get(download_url(recording, "play")), owner_client.get(download_url(recording)),
                      client.get(f"/s/{token}/media")):

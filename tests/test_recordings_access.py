@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.factories import make_recording, make_user
 
 ACTORS = ("anonymous", "member_a", "member_b", "super_admin")
@@ -61,7 +61,7 @@ def test_access(actor, target, expected, world, client_for, media_dir, subtests)
     with subtests.test("list"):
         response = client.get(f"/api/livekit/recordings?type={source_type}&limit=100")
         if expected == NO_SESSION:
-            assert_error(response, 401, "unauthorized")
+            assert_json_error(response, 401, "unauthorized")
         else:
             assert response.status_code == 200
             listed = {r["id"] for r in response.get_json()["recordings"]}
@@ -71,10 +71,10 @@ def test_access(actor, target, expected, world, client_for, media_dir, subtests)
         with subtests.test(operation):
             response = client.get(f"/api/livekit/recordings/{operation}?type={source_type}&id={recording_id}")
             if expected == NO_SESSION:
-                assert_error(response, 401, "unauthorized")
+                assert_json_error(response, 401, "unauthorized")
                 continue
             if expected == HIDDEN:
-                assert_error(response, 404, "not_found")
+                assert_json_error(response, 404, "not_found")
                 continue
             assert response.status_code == 302
             assert response.headers["Cache-Control"] == "no-store"
@@ -120,14 +120,14 @@ def test_bad_input_is_400_json(operation, app, login, subtests):
 
     for query, code in BAD_QUERIES:
         with subtests.test(query):
-            assert_error(client.get(f"/api/livekit/recordings/{operation}?{query}"), 400, code)
+            assert_json_error(client.get(f"/api/livekit/recordings/{operation}?{query}"), 400, code)
 
 
 @pytest.mark.parametrize("query", ["type=video", "type=", "type=voice%00"])
 def test_list_with_a_bad_type_is_400_json(query, app, login):
     response = login(make_user()).get(f"/api/livekit/recordings?{query}")
 
-    assert_error(response, 400, "invalid_type")
+    assert_json_error(response, 400, "invalid_type")
 
 
 def test_list_without_a_type_lists_meet_recordings(app, login):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.factories import make_recording, make_user
 from webapp.extensions import db
 
@@ -144,7 +144,7 @@ def test_a_bad_limit_is_400(app, login, subtests):
 
     for limit in BAD_LIMITS:
         with subtests.test(limit[:10]):
-            assert_error(client.get(f"/api/livekit/recordings?type=meet&limit={limit}"), 400, "invalid_limit")
+            assert_json_error(client.get(f"/api/livekit/recordings?type=meet&limit={limit}"), 400, "invalid_limit")
 
 
 BAD_CURSORS = [  # (what it is, the cursor)
@@ -177,7 +177,7 @@ def test_a_garbage_cursor_is_400_invalid_cursor(app, login, subtests):
     for what, cursor in BAD_CURSORS:
         with subtests.test(what):
             response = client.get(f"/api/livekit/recordings?type=meet&cursor={cursor}")
-            assert_error(response, 400, "invalid_cursor")
+            assert_json_error(response, 400, "invalid_cursor")
 
 
 def test_a_cursor_from_another_zone_means_the_same_instant(app, login):

@@ -8,7 +8,7 @@ import boto3
 import pytest
 import requests
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, local_path
 from tests.conftest import TEST_REDIS_URL, free_port
 from tests.consumer import STALE_SECONDS, Consumers, consumer_app_config, wait_for
@@ -257,7 +257,7 @@ def test_a_source_ffmpeg_cannot_read_fails_in_words_after_the_retries(app, consu
     assert get_storage().head(row.storage_key) is None
     assert list(get_storage().list("clips/")) == []
     response = client.get(f"{CLIPS_URL}/{clip['id']}/download")
-    assert_error(response, 409, "not_ready")
+    assert_json_error(response, 409, "not_ready")
 
 
 def test_the_cut_job_is_idempotent(app, login, media_dir):
@@ -283,7 +283,7 @@ def test_a_queue_that_cannot_be_reached_answers_503_and_keeps_no_clip(app, login
     response = client.post(CLIPS_URL, json={"type": "meet", "id": recording.id, "start_seconds": 3,
                                             "end_seconds": 13, "mode": "server"})
 
-    body = assert_error(response, 503, "queue_unavailable")
+    body = assert_json_error(response, 503, "queue_unavailable")
     assert "queue" in body["error"]["message"]
     assert clip_count() == 0
     assert list(get_storage().list("clips/")) == []

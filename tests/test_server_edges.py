@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from tests.app_server import AppServer
-from tests.assertions import assert_error
-from tests.factories import make_recording, make_user
+from tests.assertions import assert_json_error
+from tests.factories import make_share_link
 
 STALLED_SOCKETS = 12
 
@@ -68,27 +68,10 @@ def test_health_checks_answer_whatever_the_host(served):
 
 # --- body sizes on the API --------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def own_contexts(request):
-    """Requests in app contexts of their own (tests that use the database only)."""
-    if "app" in request.fixturenames:
-        request.getfixturevalue("fresh_request_contexts")
-
-
-@pytest.fixture
-def member(app):
-    return make_user()
-
-
-@pytest.fixture
-def standup(member, media_dir):
-    return make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup")
-
-
 def test_a_json_body_over_64_kb_is_413(login, member, standup):
     body = '{"target_type": "meet", "target_id": %d, "pad": "%s"}' % (standup.id, "x" * 100_000)
     response = login(member).post("/api/share-links", data=body, content_type="application/json")
-    assert_error(response, 413, "too_large")
+    assert_json_error(response, 413, "too_large")
 
 
 # --- hostile JSON and ids ------------------------------------------------------------------------------
@@ -96,13 +79,13 @@ def test_a_json_body_over_64_kb_is_413(login, member, standup):
 @pytest.mark.parametrize("path", ["/api/share-links", "/api/livekit/recordings/clips"])
 def test_deeply_nested_json_is_a_400_not_a_500(login, member, path):
     response = login(member).post(path, data="[" * 50_000, content_type="application/json")
-    assert_error(response, 400, "invalid_json")
+    assert_json_error(response, 400, "invalid_json")
 
 
 @pytest.mark.parametrize("link_id", ["9223372036854775808", "99999999999999999999999", "9223372036854775807",
                                      "2147483648"])
 def test_share_link_ids_beyond_64_bits_are_404(login, member, link_id):
-    assert_error(login(member).delete(f"/api/share-links/{link_id}"), 404, "not_found")
+    assert_json_error(login(member).delete(f"/api/share-links/{link_id}"), 404, "not_found")
 
 
 # --- the Host header --------------------------------------------------------------------------------
@@ -111,7 +94,7 @@ def test_a_foreign_host_header_gets_no_links_and_no_redirects(login, member, sta
     client = login(member)
     evil = {"Host": "evil.example"}
     share = client.post("/api/share-links", json={"target_type": "meet", "target_id": standup.id}, headers=evil)
-    assert_error(share, 400, "untrusted_host")
+    assert_json_error(share, 400, "untrusted_host")
     download = client.get(f"/api/livekit/recordings/download?type=meet&id={standup.id}", headers=evil)
     assert download.status_code == 400 and "Location" not in download.headers
     assert client.get("/login", headers=evil).status_code == 400
@@ -145,8 +128,7 @@ def test_share_pages_are_private_to_caches(login, client, member, standup):
 
 
 def test_a_share_media_url_lives_a_minute(app, login, client, member, standup):
-    token = login(member).post("/api/share-links", json={"target_type": "meet", "target_id": standup.id}) \
-        .get_json()["share_link"]["url"].rsplit("/", 1)[1]
+    token = make_share_link(member, standup)
     media = client.get(f"/s/{token}/media")
     assert media.status_code == 302
     signed = app.extensions["storage"].verify_get(media.headers["Location"].rsplit("/", 1)[1])

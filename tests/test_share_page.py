@@ -6,7 +6,8 @@ import pytest
 
 from tests.conftest import run_queued_jobs
 from tests.factories import make_ready_clip, make_recording, make_user
-from tests.test_shares_api import JPEG_MAGIC, created_link, follow, local_path, new_token, share, token_of
+from tests.clip_helpers import local_path
+from tests.test_shares_api import JPEG_MAGIC, created_link, follow, new_token, share, token_of
 
 PASSWORD_FORM = "This link has a password"
 
@@ -37,25 +38,12 @@ def parse(response):
 
 
 @pytest.fixture
-def member(app):
-    return make_user("member@example.com")
-
-
-@pytest.fixture
-def standup(member, media_dir):
-    return make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup", duration_seconds=20.0)
-
-
-@pytest.fixture
 def as_member(login, member):
     return login(member)
 
 
 def unlock(client, token, password, **kwargs):
     return client.post(f"/s/{token}", data={"password": password}, **kwargs)
-
-
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
 
 
 # --- password -----------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import pytest
 import requests
 from sqlalchemy import func, select, text, update
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
+from tests.clip_helpers import local_path
 from tests.conftest import run_queued_jobs
 from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.clips.models import RecordingClip
@@ -24,9 +25,6 @@ from webapp.timeutil import utcnow
 SHARE_LINKS = "/api/share-links"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43,}")
 JPEG_MAGIC = b"\xff\xd8"
-
-
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
 
 
 # --- helpers (the share page and browser tests use them too) --------------------------------
@@ -66,12 +64,6 @@ def new_token(client, thing, **options):
     return token_of(created_link(share(client, thing, **options))["url"])
 
 
-def local_path(url):
-    """The path and query of an absolute URL that the app itself serves (the local backend)."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
 def follow(client, response):
     """The app's answer at a 302's Location (the local backend serves presigned URLs itself)."""
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -101,24 +93,8 @@ def jpeg_size(data):
 # --- fixtures ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def member(app):
-    return make_user("member@example.com")
-
-
-@pytest.fixture
 def other(app):
     return make_user("other@example.com")
-
-
-@pytest.fixture
-def admin(app):
-    return make_user("admin@example.com", super_admin=True)
-
-
-@pytest.fixture
-def standup(member, media_dir):
-    """The member's 20 s meet recording (320x240 H.264/AAC) in storage."""
-    return make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup")
 
 
 @pytest.fixture
@@ -357,7 +333,7 @@ def test_the_default_link_refuses_limits(as_member, standup):
     for options in ({"expires_in_seconds": 3600}, {"password": "secret words"}, {"allow_download": False}):
         response = share(as_member, standup, default=True, **options)
         assert response.status_code == 400, options
-        assert_error(response, 400, "invalid_default")
+        assert_json_error(response, 400, "invalid_default")
     assert link_count() == 0
 
 
@@ -388,7 +364,7 @@ def test_expiry_out_of_range_is_refused(as_member, standup):
     for expires in (0, 59, -60, 10**9, 365 * 24 * 3600 + 1, "60", True, 60.5, [60], {"s": 60}):
         response = share(as_member, standup, expires_in_seconds=expires)
         assert response.status_code == 400, expires
-        assert_error(response, 400, "invalid_expires_in_seconds")
+        assert_json_error(response, 400, "invalid_expires_in_seconds")
     assert link_count() == 0
 
 
@@ -417,20 +393,20 @@ def test_a_link_without_download_still_plays(as_member, client, standup):
 # --- scope ---------------------------------------------------------------------------------------------------
 
 def test_someone_elses_recording_cannot_be_shared(login, other, standup):
-    assert_error(share(login(other), standup), 404, "not_found")
-    assert_error(share(login(other), standup, default=True), 404, "not_found")
+    assert_json_error(share(login(other), standup), 404, "not_found")
+    assert_json_error(share(login(other), standup, default=True), 404, "not_found")
     assert link_count() == 0
 
 
 def test_a_member_cannot_share_a_voice_call_even_their_own(as_member, voice_call):
-    assert_error(share(as_member, voice_call), 404, "not_found")
+    assert_json_error(share(as_member, voice_call), 404, "not_found")
     assert link_count() == 0
 
 
 def test_djdash_is_invisible_to_super_admins_too(login, admin, member, media_dir):
     djdash = make_recording(owner=member, product="djdash", file=media_dir / "sample.mp4")
-    assert_error(share(login(admin), djdash), 404, "not_found")
-    assert_error(share(login(member), djdash), 404, "not_found")
+    assert_json_error(share(login(admin), djdash), 404, "not_found")
+    assert_json_error(share(login(member), djdash), 404, "not_found")
     assert link_count() == 0
 
 
@@ -438,9 +414,9 @@ def test_missing_targets_are_404(as_member, login, other, member, standup, media
     for body in ({"target_type": "meet", "target_id": 999999}, {"target_type": "voice", "target_id": 999999},
                  {"target_type": "clip", "target_id": uuid.uuid4().hex},
                  {"target_type": "clip", "target_id": "Z" * 32}):
-        assert_error(as_member.post(SHARE_LINKS, json=body), 404, "not_found")
+        assert_json_error(as_member.post(SHARE_LINKS, json=body), 404, "not_found")
     clip = make_ready_clip(standup, media_dir / "sample.mp4", member)
-    assert_error(share(login(other), clip), 404, "not_found")
+    assert_json_error(share(login(other), clip), 404, "not_found")
     assert link_count() == 0
 
 
@@ -475,7 +451,7 @@ def test_the_list_shows_own_links_and_counts_views(login, as_member, other, admi
     assert as_member.get(SHARE_LINKS).get_json()["share_links"][0]["view_count"] == 3  # media is no page view
 
     anonymous = client.get(SHARE_LINKS)
-    assert_error(anonymous, 401, "unauthorized")
+    assert_json_error(anonymous, 401, "unauthorized")
 
 
 def test_the_list_filters_by_target(as_member, member, standup, media_dir):
@@ -491,18 +467,18 @@ def test_the_list_filters_by_target(as_member, member, standup, media_dir):
     assert listed(target_type="meet", target_id=standup.id) == [recording_link["id"]]
     assert listed(target_type="clip", target_id=clip.id) == [clip_link["id"]]
     assert listed(target_type="voice", target_id=standup.id) == []
-    assert_error(as_member.get(SHARE_LINKS, query_string={"target_type": "x", "target_id": 1}), 400, "invalid_target")
-    assert_error(as_member.get(SHARE_LINKS, query_string={"target_type": "meet"}), 400, "invalid_target")
+    assert_json_error(as_member.get(SHARE_LINKS, query_string={"target_type": "x", "target_id": 1}), 400, "invalid_target")
+    assert_json_error(as_member.get(SHARE_LINKS, query_string={"target_type": "meet"}), 400, "invalid_target")
 
 
 def test_someone_elses_link_cannot_be_revoked(login, as_member, other, admin, client, standup):
     link = created_link(share(as_member, standup))
     path = urlsplit(link["url"]).path
 
-    assert_error(login(other).delete(f"{SHARE_LINKS}/{link['id']}"), 404, "not_found")
+    assert_json_error(login(other).delete(f"{SHARE_LINKS}/{link['id']}"), 404, "not_found")
     assert link_row(link["id"]).revoked_at is None
     assert client.get(path).status_code == 200
-    assert_error(as_member.delete(f"{SHARE_LINKS}/999999"), 404, "not_found")
+    assert_json_error(as_member.delete(f"{SHARE_LINKS}/999999"), 404, "not_found")
     assert client.flask.delete(f"{SHARE_LINKS}/{link['id']}").status_code in (400, 401)  # no session, no CSRF
 
     assert login(admin).delete(f"{SHARE_LINKS}/{link['id']}").status_code == 204  # super admin: all
@@ -549,13 +525,13 @@ def test_a_clip_that_is_no_longer_ready_ends_its_links(as_member, client, member
 
 
 def test_an_anonymous_create_is_401(client, standup):
-    assert_error(client.post(SHARE_LINKS, json=target_of(standup)), 401, "unauthorized")
+    assert_json_error(client.post(SHARE_LINKS, json=target_of(standup)), 401, "unauthorized")
     assert link_count() == 0
 
 
 def test_a_create_without_csrf_token_is_refused(as_member, standup):
     response = as_member.flask.post(SHARE_LINKS, json=target_of(standup))
-    assert_error(response, 400, "csrf_failed")
+    assert_json_error(response, 400, "csrf_failed")
     assert link_count() == 0
 
 
@@ -612,7 +588,7 @@ def test_junk_bodies_are_400(as_member, standup):
     for body, code in JUNK_BODIES:
         response = as_member.post(SHARE_LINKS, json=fill(body))
         assert response.status_code == 400, (body, response.get_data(as_text=True))
-        assert_error(response, 400, code)
+        assert_json_error(response, 400, code)
     assert link_count() == 0
 
 
@@ -624,7 +600,7 @@ def test_bodies_that_are_not_json_are_400(as_member, standup):
                                ("target_type=meet&target_id=1", "application/x-www-form-urlencoded")):
         response = as_member.post(SHARE_LINKS, data=data, content_type=content_type)
         assert response.status_code == 400, data
-        assert_error(response, 400, "invalid_json")
+        assert_json_error(response, 400, "invalid_json")
     assert link_count() == 0
 
 

@@ -8,10 +8,10 @@ contact the second one; what is not a plain MP4/M4A/WebM is refused in words.
 
 import pytest
 
-from tests.assertions import assert_error
+from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_row
 from tests.conftest import run_queued_jobs
-from tests.factories import make_clip, make_recording, make_user
+from tests.factories import make_clip, make_recording, make_share_link, make_user
 from tests.range_server import RangeServer
 from webapp.clips.jobs import cut_clip
 from webapp.clips.models import RecordingClip
@@ -21,7 +21,7 @@ from webapp.recordings.models import MeetRoom
 from webapp.delivery import open_media
 from webapp.storage import get_storage
 
-pytestmark = pytest.mark.usefixtures("fresh_request_contexts")
+
 
 
 @pytest.fixture
@@ -101,8 +101,7 @@ def test_creating_a_clip_of_it_is_refused_in_words_and_nothing_is_fetched_elsewh
 
 
 def test_the_share_page_and_its_poster_never_reach_another_host(app, login, client, hostile, owner, other):
-    token = login(owner).post("/api/share-links", json={"target_type": "meet", "target_id": hostile.id}) \
-        .get_json()["share_link"]["url"].rsplit("/", 1)[1]
+    token = make_share_link(owner, hostile)
 
     assert client.get(f"/s/{token}").status_code == 200
     assert client.get(f"/s/{token}/poster.jpg").status_code == 404
@@ -161,4 +160,4 @@ def test_an_unreachable_external_source_is_a_clear_error_at_creation(app, login,
     recording = make_recording(owner=owner, url="http://127.0.0.1:9/gone.mp4")  # not on the allow-list either
     response = login(owner).post(CLIPS_URL, json={"type": "meet", "id": recording.id, "start_seconds": 1,
                                                   "end_seconds": 5, "mode": "server"})
-    assert_error(response, 502, "upstream_refused")
+    assert_json_error(response, 502, "upstream_refused")

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from itsdangerous import URLSafeSerializer
 
+from tests.assertions import assert_json_error
 from webapp.storage import InvalidKey, StorageUnavailable, get_storage
 from webapp.storage.base import check_key
 from webapp.storage.local import LocalStorage
@@ -53,13 +54,6 @@ def sign(app, storage, key=KEY, **kwargs):
 def files_under(root):
     """Every file below root, hidden ones included."""
     return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
-
-
-def assert_json_error(response, status, code):
-    assert response.status_code == status
-    assert response.mimetype == "application/json"
-    assert response.get_json()["error"]["code"] == code
-    assert response.get_json()["error"]["message"]
 
 
 # --- signed GET -------------------------------------------------------------------------
