@@ -9,6 +9,9 @@ export const isReady = (clip) => clip.status === 'ready';
 // The server still works on it: poll again.
 export const isInProgress = (clip) => clip.status === 'queued' || clip.status === 'processing';
 
+// Where a server job is: its step, or where its status puts it.
+export const serverStep = (clip) => clip.step ?? (clip.status === 'processing' ? 'cutting' : 'queued');
+
 export function statusLabel(clip) {
   if (clip.status === 'processing' && clip.step === 'checking') return 'Checking';
   return LABELS[clip.status] ?? clip.status;

@@ -1,7 +1,7 @@
 // Making a clip, without the DOM: cut in the browser and upload, or have the server cut it.
 // Both report through onStep(step, label) and onProgress(step, loaded, total).
 import { completeClip, createClip, deleteClip, getClip, uploadFile } from './api.js';
-import { isInProgress, isReady } from './clip-states.js';
+import { isInProgress, isReady, serverStep } from './clip-states.js';
 import { trimClip } from './trim.js';
 
 const SERVER_STEPS = {
@@ -47,7 +47,7 @@ export async function cutOnServer({ clipsUrl, recording, range, precise, onStep 
   let { clip } = await createClip(clipsUrl, request(recording, range, 'server', { precise }));
   let delay = 500;
   while (isInProgress(clip)) {
-    const step = clip.step ?? (clip.status === 'processing' ? 'cutting' : 'queued');
+    const step = serverStep(clip);
     onStep(step, SERVER_STEPS[step] ?? 'Cutting on the server');
     await sleep(delay);
     delay = Math.min(delay * 1.5, 5000);
