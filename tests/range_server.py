@@ -31,8 +31,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        self.server.owner.requests.append(SeenRequest("GET", self.path, dict(self.headers.items())))
+        owner = self.server.owner
+        owner.requests.append(SeenRequest("GET", self.path, dict(self.headers.items())))
         path = self.path.split("?", 1)[0]
+        if self.headers.get("Range") in owner.fail_ranges:  # a flaky upstream: this range fails once
+            owner.fail_ranges.discard(self.headers.get("Range"))
+            return self._empty(500, {"Content-Type": "text/plain"}, b"try again")
         if path == "/redirect":
             return self._empty(302, {"Location": REDIRECT_TARGET})
         if path in self.server.owner.redirects:
@@ -68,11 +72,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        finally:
+            self.server.owner.sent_bytes += len(body)  # what was handed to the socket, even if cut short
 
     def _byte_range(self, size, etag, last_modified):
         """(start, end) inclusive, None for the whole file, or "unsatisfiable"."""
-        header = self.headers.get("Range")
+        header = None if self.server.owner.ignore_range else self.headers.get("Range")
         if not header:
             return None
         if_range = self.headers.get("If-Range")
@@ -110,6 +117,9 @@ class RangeServer:
         self.files = {}
         self.redirects = {}
         self.requests = []
+        self.sent_bytes = 0  # bytes of file bodies sent
+        self.ignore_range = False  # answer 200 with the whole file, as some servers do
+        self.fail_ranges = set()  # Range header values to answer 500 once
         self.mtime = mtime
         self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.owner = self

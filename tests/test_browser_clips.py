@@ -85,8 +85,8 @@ def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, 
     steps = page.evaluate("window.clipSteps()")
     assert steps == ["load", "fetch", "create", "trim", "upload", "complete", "ready"]
     names = page.evaluate("window.clipStepNames.filter((name, i, names) => name !== names[i - 1])")
-    assert names == ["Loading FFmpeg", "Fetching the recording", "Preparing the upload", "Trimming", "Uploading",
-                     "Checking the clip"]
+    assert names == ["Loading FFmpeg", "Opening the recording", "Preparing the upload",
+                     "Trimming (reading only the parts it needs)", "Uploading", "Checking the clip"]
 
     path = download_clip(page, row, tmp_path)
     assert path.suffix == ".mp4"

@@ -1,11 +1,12 @@
 // The clip editor: player, Start / End, presets, i / o keys, Generate clip with named progress.
 // Making the clip itself is make-clip.js; what the device can do is device.js.
-import { fetchBlob, getSource } from './api.js';
 import { browserCutBlocker } from './device.js';
 import { button, el } from './dom.js';
 import { ClipRange } from './clip-range.js';
+import { formatSize } from './format.js';
 import { cutInBrowser, cutOnServer } from './make-clip.js';
 import { Progress } from './progress.js';
+import { openSource } from './source.js';
 import { loadFFmpeg, resetFFmpeg } from './trim.js';
 
 let editorCount = 0;
@@ -88,8 +89,9 @@ export class ClipEditor {
   // Why this clip must be cut on the server, in words; null when the browser can do it.
   serverReason() {
     if (this.$exact.checked) return 'an exact cut is made on the server';
-    const size = this.recording.size_bytes;
-    if (size && this.settings.browserMaxBytes && size > this.settings.browserMaxBytes) return 'the recording is too large to cut in the browser';
+    // Only a recording fetched whole is limited by its size: read by parts, any length is cut here.
+    const size = this.opened?.kind === 'whole' && (this.opened.size || this.recording.size_bytes);
+    if (size && this.settings.browserMaxBytes && size > this.settings.browserMaxBytes) return 'the recording is too large to fetch whole, and its storage sends no parts';
     return browserCutBlocker();
   }
 
@@ -116,10 +118,21 @@ export class ClipEditor {
     this.ffmpeg.catch(() => {});
   }
 
+  // Open the source: an MP4 in storage that sends parts is read by parts while cutting (nothing now);
+  // anything else starts downloading whole right away, unless it is too large for that.
   prepareSource() {
-    this.source = getSource(this.recording.links.play).then(({ url, size_bytes: size }) => (
-      fetchBlob(url, { total: size ?? 0, onProgress: (loaded, total) => this.progress.report('fetch', loaded, total) })
-    ));
+    this.source = openSource(this.recording).then((opened) => {
+      this.opened = opened;
+      if (opened.kind === 'whole' && this.serverReason()) {
+        this.showMode();
+        return opened;
+      }
+      if (opened.kind === 'whole') {
+        opened.blob = opened.fetch((loaded, total) => this.progress.report('fetch', loaded, total));
+        opened.blob.catch(() => {});
+      }
+      return opened;
+    });
     this.source.catch(() => {});
   }
 
@@ -144,25 +157,29 @@ export class ClipEditor {
       return;
     }
     this.$tryServer.hidden = true;
-    const reason = forceServer ? 'the browser could not cut it' : this.serverReason();
-    if (reason) {
-      this.$mode.textContent = `Cutting on the server: ${reason}.`;
-      this.$mode.hidden = false;
-    } else {
-      if (!this.ffmpeg) this.prepareFFmpeg();
-      if (!this.source) this.prepareSource();
-    }
     this.busy = true;
     this.$generate.disabled = true;
     this.showMessage('');
     const onStep = (step, label) => this.setStep(step, label);
+    let reason = forceServer ? 'the browser could not cut it' : this.serverReason();
     try {
+      if (!reason) {
+        if (!this.ffmpeg) this.prepareFFmpeg();
+        if (!this.source) this.prepareSource();
+        await this.source.catch(() => {});  // read by parts, or whole, or too large to fetch whole (the server)
+        reason = this.serverReason();
+      }
+      if (reason) {
+        this.$mode.textContent = `Cutting on the server: ${reason}.`;
+        this.$mode.hidden = false;
+      }
       const clip = reason
         ? await cutOnServer({ clipsUrl: this.settings.clipsUrl, recording: this.recording, range,
           precise: this.$exact.checked, onStep })
         : await cutInBrowser({ clipsUrl: this.settings.clipsUrl, recording: this.recording, range,
           ffmpeg: this.ffmpeg, source: this.source, onStep,
-          onProgress: (step, loaded, total) => this.progress.report(step, loaded, total) });
+          onProgress: (step, loaded, total) => this.progress.report(step, loaded, total),
+          onFetched: (bytes) => this.progress.note('trim', `${formatSize(bytes)} read`) });
       this.progress.hide();
       this.showMessage('Clip ready');
       this.$root.dataset.step = 'ready';
@@ -184,7 +201,7 @@ export class ClipEditor {
       await resetFFmpeg();  // frees the worker's memory; the next try loads afresh
       this.ffmpeg = null;
     }
-    if (this.currentStep === 'fetch') this.source = null;
+    if (this.currentStep === 'fetch') this.source = this.opened = null;
     this.$tryServer.hidden = false;
   }
 

@@ -1,13 +1,29 @@
-// FFmpeg.wasm's own worker (loaded from the versioned /wasm/ base given as ?base=), with one
-// change: a WORKERFS file (the mounted source Blob) is read in 8 MB windows instead of one
-// FileReaderSync call per 32 KB read, which made cutting a long recording several times slower.
+// FFmpeg.wasm's own worker (loaded from the versioned /wasm/ base given as ?base=), with two
+// changes to WORKERFS, the file system the source is mounted with:
+// - a mounted Blob of type RANGE_SOURCE_TYPE is not the recording but where to read it: the file
+//   reads by HTTP Range requests (range-source.js), so a cut fetches the index and the clip only;
+// - a real Blob (the whole-file fallback) is read in 8 MB windows instead of one FileReaderSync
+//   call per 32 KB read, which made cutting a long recording several times slower.
+import { RANGE_SOURCE_TYPE, RangeSource } from './range-source.js';
+
 const WINDOW_BYTES = 8 * 1024 * 1024;
 
-function readInWindows(workerfs) {
+function readRangesOrWindows(workerfs) {
+  const createNode = workerfs.createNode;
+  workerfs.createNode = (parent, name, mode, dev, contents, mtime) => {
+    if (!(contents instanceof Blob) || contents.type !== RANGE_SOURCE_TYPE) {
+      return createNode(parent, name, mode, dev, contents, mtime);
+    }
+    const source = new RangeSource(JSON.parse(new FileReaderSync().readAsText(contents)));
+    const node = createNode(parent, name, mode, dev, { size: source.size }, mtime);
+    node.contents = source;
+    return node;
+  };
   const ops = workerfs.stream_ops;
   const windows = new WeakMap();  // node -> { start, bytes }
   ops.read = (stream, buffer, offset, length, position) => {
     const { node } = stream;
+    if (node.contents instanceof RangeSource) return node.contents.read(buffer, offset, length, position);
     if (position >= node.size) return 0;
     const end = Math.min(position + length, node.size);
     let view = windows.get(node);
@@ -28,7 +44,7 @@ Object.defineProperty(self, 'createFFmpegCore', {
   configurable: true,
   get: () => createCore && (async (options) => {
     const core = await createCore(options);
-    readInWindows(core.FS.filesystems.WORKERFS);
+    readRangesOrWindows(core.FS.filesystems.WORKERFS);
     return core;
   }),
   set: (fn) => { createCore = fn; },

@@ -15,21 +15,25 @@ const request = (recording, range, mode, extra = {}) => ({
   type: recording.type, id: recording.id, start_seconds: range.start, end_seconds: range.end, mode, ...extra,
 });
 
-// FFmpeg.wasm (a promise), the source Blob (a promise), a presigned upload, then `complete`.
-// The clip made for the upload is deleted again when a later step fails (not when the check refused it).
-export async function cutInBrowser({ clipsUrl, recording, range, ffmpeg, source, onStep, onProgress }) {
+// FFmpeg.wasm (a promise), the source (a promise of source.js's openSource, a whole Blob on its way or
+// a ranged source), a presigned upload, then `complete`. The clip made for the upload is deleted again
+// when a later step fails (not when the check refused it). onFetched(bytes): read by parts so far.
+export async function cutInBrowser({ clipsUrl, recording, range, ffmpeg, source, onStep, onProgress,
+  onFetched = () => {} }) {
   const audioOnly = recording.media_kind === 'audio';
   let created = null;
   try {
     onStep('load', 'Loading FFmpeg');
     const core = await ffmpeg;
-    onStep('fetch', 'Fetching the recording');
-    const blob = await source;
+    onStep('fetch', 'Opening the recording');
+    const opened = await source;
+    if (opened.kind === 'whole') onStep('fetch', 'Fetching the whole recording (its storage sends no parts)');
+    const input = opened.kind === 'ranged' ? opened : await opened.blob;
     onStep('create', 'Preparing the upload');
     created = await createClip(clipsUrl, request(recording, range, 'browser'));
-    onStep('trim', 'Trimming');
-    const clip = await trimClip(core, { source: blob, start: range.start, end: range.end, audioOnly,
-      onProgress: (fraction) => onProgress('trim', fraction, 1) });
+    onStep('trim', opened.kind === 'ranged' ? 'Trimming (reading only the parts it needs)' : 'Trimming');
+    const clip = await trimClip(core, { source: input, start: range.start, end: range.end, audioOnly,
+      onProgress: (fraction) => onProgress('trim', fraction, 1), onFetched });
     onStep('upload', 'Uploading');
     await uploadFile(created.upload, clip, { filename: audioOnly ? 'clip.m4a' : 'clip.mp4',
       onProgress: (loaded, total) => onProgress('upload', loaded, total) });

@@ -13,6 +13,12 @@ export class Progress {
     this.$detail = el('span', 'clip-progress-detail muted');
     this.$root.append(this.$step, this.$bar, this.$detail);
     this.amounts = {};  // step -> [loaded, total]: a step may report before it is shown
+    this.notes = {};  // step -> words shown beside its amount
+  }
+
+  note(step, text) {
+    this.notes[step] = text;
+    if (this.step === step) this.render();
   }
 
   report(step, loaded, total) {
@@ -33,13 +39,15 @@ export class Progress {
 
   render() {
     const [loaded, total] = this.amounts[this.step] ?? [];
+    const note = this.notes[this.step];
     this.$step.textContent = this.label;
     if (!total) {
       this.$bar.removeAttribute('value');
-      this.$detail.textContent = '';
+      this.$detail.textContent = note ?? '';
       return;
     }
     this.$bar.value = loaded / total;
-    this.$detail.textContent = total === 1 ? `${Math.round(loaded * 100)}%` : `${formatSize(loaded)} of ${formatSize(total)}`;
+    const amount = total === 1 ? `${Math.round(loaded * 100)}%` : `${formatSize(loaded)} of ${formatSize(total)}`;
+    this.$detail.textContent = note ? `${amount} · ${note}` : amount;
   }
 }

@@ -1,5 +1,6 @@
 // All FFmpeg.wasm use: one lazily loaded instance (its core runs in a worker), and the cut.
 import { fetchBlob } from './api.js';
+import { RANGE_SOURCE_TYPE } from './range-source.js';
 
 let instance = null;     // Promise<FFmpeg>
 let loadListeners = new Set();
@@ -42,17 +43,28 @@ export async function resetFFmpeg() {
   if (current) (await current.catch(() => null))?.terminate();
 }
 
-// Stream-copy START..END of the source Blob. The Blob is mounted with WORKERFS (no copy into
-// wasm memory, no 2 GB limit) and -ss comes before -i so the clip starts on a keyframe with video.
-export async function trimClip(ffmpeg, { source, start, end, audioOnly, onProgress = () => {} }) {
+// What WORKERFS mounts for a source: the Blob itself, or (read by ranges in the worker) where to read it.
+function mountable(source, channel) {
+  if (source instanceof Blob) return source;
+  const where = { url: source.url, size: source.size, refreshUrl: source.refreshUrl, channel };
+  return new Blob([JSON.stringify(where)], { type: RANGE_SOURCE_TYPE });
+}
+
+// Stream-copy START..END of the source: a Blob, or a ranged source ({ url, size, refreshUrl }) that the
+// worker reads by parts; onFetched(bytes) tells how much of the latter was fetched. Mounted with
+// WORKERFS (no copy into wasm memory, no 2 GB limit); -ss before -i, so the clip starts on a keyframe.
+export async function trimClip(ffmpeg, { source, start, end, audioOnly, onProgress = () => {}, onFetched = () => {} }) {
   mountCount += 1;
   const dir = `/source-${mountCount}`;
+  const channelName = `reclip-source-${mountCount}-${Math.random().toString(36).slice(2)}`;
+  const channel = new BroadcastChannel(channelName);
+  channel.onmessage = ({ data }) => onFetched(data.fetched);
   const output = `clip-${mountCount}.${audioOnly ? 'm4a' : 'mp4'}`;
   const logs = [];
   const onLog = ({ message }) => { logs.push(message); if (logs.length > 20) logs.shift(); };
   const onProg = ({ progress }) => onProgress(Math.max(0, Math.min(1, progress)));
   await ffmpeg.createDir(dir);
-  await ffmpeg.mount('WORKERFS', { blobs: [{ name: 'input', data: source }] }, dir);
+  await ffmpeg.mount('WORKERFS', { blobs: [{ name: 'input', data: mountable(source, channelName) }] }, dir);
   ffmpeg.on('log', onLog);
   ffmpeg.on('progress', onProg);
   try {
@@ -68,6 +80,7 @@ export async function trimClip(ffmpeg, { source, start, end, audioOnly, onProgre
     const data = await ffmpeg.readFile(output);
     return new Blob([data.buffer], { type: audioOnly ? 'audio/mp4' : 'video/mp4' });
   } finally {
+    channel.close();
     ffmpeg.off('log', onLog);
     ffmpeg.off('progress', onProg);
     await ffmpeg.deleteFile(output).catch(() => {});

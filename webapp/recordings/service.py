@@ -182,6 +182,11 @@ def _extension(recording_url, source_type):
     return "mp4" if source_type == "meet" else "m4a"
 
 
+def container_of(recording):
+    """The file's format by its extension (mp4, m4a, mov, webm, …): the browser reads MP4s by ranges."""
+    return _extension(recording.recording_url, recording.source_type)
+
+
 def download_filename(recording):
     """`<title or room>-<YYYY-MM-DD>.<ext>`, safe to put in a header."""
     # A title made only of characters a filename cannot hold falls back like an empty one.

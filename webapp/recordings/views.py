@@ -29,7 +29,8 @@ def play():
     recording = _requested_recording()
     if request.args.get("format") == "json":  # for fetch(): a cross-origin redirect would hide the origin
         return jsonify({"url": service.browser_source_url(recording), "size_bytes": recording.size_bytes,
-                        "expires_in": current_app.config["SIGNED_URL_TTL"]})
+                        "expires_in": current_app.config["SIGNED_URL_TTL"],
+                        "container": service.container_of(recording)})
     return send_media(service.media_location(recording, "inline"))
 
 

@@ -1,0 +1,40 @@
+// Where the clip editor reads the recording from. An MP4 (or M4A, MOV) whose storage answers Range
+// requests is read by parts inside FFmpeg's worker: only the index and the clip's samples travel.
+// Anything else is fetched whole first (and is then limited to BROWSER_TRIM_MAX_BYTES).
+import { ApiError, fetchBlob, getSource } from './api.js';
+
+const RANGED_CONTAINERS = new Set(['mp4', 'm4a', 'mov']);
+
+function jsonUrl(playUrl) {
+  const url = new URL(playUrl, location.href);
+  url.searchParams.set('format', 'json');
+  return url.href;
+}
+
+// Whether the URL answers a Range request with 206, and the size its Content-Range gives.
+async function answersRanges(url) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { Range: 'bytes=0-0' }, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'network', 'The recording cannot be reached. Check your connection.');
+  }
+  response.body?.cancel().catch(() => {});  // a server that ignores Range would send everything
+  if (!response.ok) throw new ApiError(response.status, 'fetch_failed', `Fetching the recording failed (${response.status}).`);
+  const total = /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '');
+  return { ranged: response.status === 206, size: total ? Number(total[1]) : 0 };
+}
+
+// { kind: 'ranged', url, size, refreshUrl } or { kind: 'whole', size, fetch(onProgress) -> Promise<Blob> }.
+export async function openSource(recording) {
+  const { url: relative, size_bytes: knownSize, container } = await getSource(recording.links.play);
+  const url = new URL(relative, location.href).href;
+  if (RANGED_CONTAINERS.has(container)) {
+    const { ranged, size } = await answersRanges(url);
+    if (ranged) return { kind: 'ranged', url, size: size || knownSize || 0, refreshUrl: jsonUrl(recording.links.play) };
+  }
+  return {
+    kind: 'whole', size: knownSize ?? 0,
+    fetch: (onProgress) => fetchBlob(url, { total: knownSize ?? 0, onProgress }),
+  };
+}
