@@ -861,7 +861,8 @@ def test_play_as_json_gives_the_source_url_its_size_and_lifetime(backend, app, a
 
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"url", "size_bytes", "expires_in"}
+    assert set(body) == {"url", "size_bytes", "expires_in", "container"}
+    assert body["container"] == "mp4"  # the editor reads an MP4 by ranges
     assert body["size_bytes"] == (media_dir / "sample.mp4").stat().st_size
     assert body["expires_in"] == app.config["SIGNED_URL_TTL"] == 600
     status, _headers, data = fetch(as_a, body["url"])
@@ -875,7 +876,7 @@ def test_play_as_json_of_an_external_recording_points_at_the_proxy(app, as_a, pe
 
     assert response.status_code == 200
     assert response.get_json() == {"url": f"/api/livekit/recordings/play?type=meet&id={external.id}",
-                                   "size_bytes": None, "expires_in": 600}
+                                   "size_bytes": None, "expires_in": 600, "container": "mp4"}
 
 
 def test_play_as_json_follows_the_scope(app, login, people, recording):

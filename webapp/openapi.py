@@ -92,7 +92,8 @@ SPEC = {
                           "206": {"description": "Partial content"}, **COMMON_ERRORS,
                           "502": _error("Upstream failed"), "503": _error("Storage unreachable")}}},
         "/api/livekit/recordings/play": {"get": {
-            "summary": "Play (inline); format=json answers the source URL for fetch()",
+            "summary": "Play (inline); format=json answers {url, size_bytes, expires_in, container} for the editor "
+                       "(an mp4, m4a or mov container is read by Range requests)",
             "parameters": [TYPE_PARAM, ID_PARAM, {"name": "format", "in": "query", "schema": {"enum": ["json"]}}],
             "responses": {**REDIRECT, "200": {"description": "Streamed, or the JSON source"}, **COMMON_ERRORS}}},
         "/api/livekit/recordings/clips": {
