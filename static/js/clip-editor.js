@@ -90,8 +90,7 @@ export class ClipEditor {
   serverReason() {
     if (this.$exact.checked) return 'an exact cut is made on the server';
     // Only a recording fetched whole is limited by its size: read by parts, any length is cut here.
-    const size = this.opened?.kind === 'whole' && (this.opened.size || this.recording.size_bytes);
-    if (size && this.settings.browserMaxBytes && size > this.settings.browserMaxBytes) return 'the recording is too large to fetch whole, and its storage sends no parts';
+    if (this.opened?.tooLarge) return 'the recording is too large to fetch whole, and its storage sends no parts';
     return browserCutBlocker();
   }
 
@@ -121,16 +120,10 @@ export class ClipEditor {
   // Open the source: an MP4 in storage that sends parts is read by parts while cutting (nothing now);
   // anything else starts downloading whole right away, unless it is too large for that.
   prepareSource() {
-    this.source = openSource(this.recording).then((opened) => {
+    this.source = openSource(this.recording, { maxWholeBytes: this.settings.browserMaxBytes,
+      onProgress: (loaded, total) => this.progress.report('fetch', loaded, total) }).then((opened) => {
       this.opened = opened;
-      if (opened.kind === 'whole' && this.serverReason()) {
-        this.showMode();
-        return opened;
-      }
-      if (opened.kind === 'whole') {
-        opened.blob = opened.fetch((loaded, total) => this.progress.report('fetch', loaded, total));
-        opened.blob.catch(() => {});
-      }
+      if (opened.tooLarge) this.showMode();
       return opened;
     });
     this.source.catch(() => {});

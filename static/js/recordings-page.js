@@ -1,5 +1,6 @@
 // The recordings page: the list with loading, empty and error states, paging, Meet/Voice.
 import { listRecordings } from './api.js';
+import { preloadFFmpeg } from './clip-editor.js';
 import { RecordingRow } from './recording-row.js';
 
 class RecordingsPage {
@@ -27,6 +28,9 @@ class RecordingsPage {
       $tab.addEventListener('click', () => this.switchType($tab.dataset.type));
     }
     this.load({ reset: true });
+    // Once the page is idle, get FFmpeg ready on a device that will cut in the browser.
+    const idle = window.requestIdleCallback ?? ((callback) => setTimeout(callback, 2000));
+    idle(() => preloadFFmpeg(this.settings), { timeout: 5000 });
   }
 
   switchType(type) {

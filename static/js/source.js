@@ -25,16 +25,18 @@ async function answersRanges(url) {
   return { ranged: response.status === 206, size: total ? Number(total[1]) : 0 };
 }
 
-// { kind: 'ranged', url, size, refreshUrl } or { kind: 'whole', size, fetch(onProgress) -> Promise<Blob> }.
-export async function openSource(recording) {
+// { kind: 'ranged', url, size, refreshUrl }, or { kind: 'whole', size, blob: Promise<Blob> } whose download
+// starts at once (onProgress(loaded, total)), or { kind: 'whole', tooLarge: true } over maxWholeBytes.
+export async function openSource(recording, { maxWholeBytes = 0, onProgress = () => {} } = {}) {
   const { url: relative, size_bytes: knownSize, container } = await getSource(recording.links.play);
   const url = new URL(relative, location.href).href;
   if (RANGED_CONTAINERS.has(container)) {
     const { ranged, size } = await answersRanges(url);
     if (ranged) return { kind: 'ranged', url, size: size || knownSize || 0, refreshUrl: jsonUrl(recording.links.play) };
   }
-  return {
-    kind: 'whole', size: knownSize ?? 0,
-    fetch: (onProgress) => fetchBlob(url, { total: knownSize ?? 0, onProgress }),
-  };
+  const size = knownSize ?? 0;
+  if (maxWholeBytes && size > maxWholeBytes) return { kind: 'whole', size, tooLarge: true };
+  const blob = fetchBlob(url, { total: size, onProgress });
+  blob.catch(() => {});
+  return { kind: 'whole', size, blob };
 }

@@ -10,25 +10,32 @@ function absolute(path) {
   return new URL(path, location.href).href;  // relative URLs would resolve against the worker script
 }
 
-// Load the core once per page; onProgress(loaded, total) while its .wasm downloads.
+// The versioned .wasm URL this browser has downloaded before (it is then in the HTTP cache for a
+// year): asking the cache itself would print an error on every miss.
+const DOWNLOADED_KEY = 'reclip.ffmpeg-wasm.downloaded';
+const wasDownloaded = (url) => { try { return localStorage.getItem(DOWNLOADED_KEY) === url; } catch { return false; } };
+const rememberDownloaded = (url) => { try { localStorage.setItem(DOWNLOADED_KEY, url); } catch { /* private mode */ } };
+
+// Load the core once per page; onProgress(loaded, total) while its .wasm downloads. The core compiles
+// the .wasm from its versioned same-origin URL by streaming, so the browser caches the compiled code
+// too: a first load downloads it into the HTTP cache (with progress), later ones skip even that.
 export function loadFFmpeg({ base, wasmSize, onProgress }) {
   if (onProgress) loadListeners.add(onProgress);
   if (!instance) {
     instance = (async () => {
       const { FFmpeg } = await import(absolute(`${base}ffmpeg/index.js`));
-      const wasmBlob = await fetchBlob(absolute(`${base}core/ffmpeg-core.wasm`), {
-        total: wasmSize, what: 'FFmpeg',
-        onProgress: (loaded, total) => { for (const listener of loadListeners) listener(loaded, total); },
-      });
-      const wasmURL = URL.createObjectURL(new Blob([wasmBlob], { type: 'application/wasm' }));
-      const ffmpeg = new FFmpeg();
-      try {
-        const workerURL = new URL('./ffmpeg-worker.js', import.meta.url);
-        workerURL.searchParams.set('base', absolute(base));
-        await ffmpeg.load({ coreURL: absolute(`${base}core/ffmpeg-core.js`), wasmURL, classWorkerURL: workerURL.href });
-      } finally {
-        URL.revokeObjectURL(wasmURL);
+      const wasmURL = absolute(`${base}core/ffmpeg-core.wasm`);
+      if (!wasDownloaded(wasmURL)) {
+        await fetchBlob(wasmURL, {
+          total: wasmSize, what: 'FFmpeg',
+          onProgress: (loaded, total) => { for (const listener of loadListeners) listener(loaded, total); },
+        });
       }
+      const ffmpeg = new FFmpeg();
+      const workerURL = new URL('./ffmpeg-worker.js', import.meta.url);
+      workerURL.searchParams.set('base', absolute(base));
+      await ffmpeg.load({ coreURL: absolute(`${base}core/ffmpeg-core.js`), wasmURL, classWorkerURL: workerURL.href });
+      rememberDownloaded(wasmURL);
       return ffmpeg;
     })();
     instance.catch(() => { instance = null; }).finally(() => { loadListeners = new Set(); });
