@@ -11,7 +11,8 @@ function jsonUrl(playUrl) {
   return url.href;
 }
 
-// Whether the URL answers a Range request with 206, and the size its Content-Range gives.
+// Whether the URL answers a Range request with a 206 whose Content-Range the page may read (a bucket
+// whose CORS does not expose it cannot be read by parts), and the size that it gives.
 async function answersRanges(url) {
   let response;
   try {
@@ -22,7 +23,7 @@ async function answersRanges(url) {
   response.body?.cancel().catch(() => {});  // a server that ignores Range would send everything
   if (!response.ok) throw new ApiError(response.status, 'fetch_failed', `Fetching the recording failed (${response.status}).`);
   const total = /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '');
-  return { ranged: response.status === 206, size: total ? Number(total[1]) : 0 };
+  return { ranged: response.status === 206 && Boolean(total), size: total ? Number(total[1]) : 0 };
 }
 
 // { kind: 'ranged', url, size, refreshUrl }, or { kind: 'whole', size, blob: Promise<Blob> } whose download
