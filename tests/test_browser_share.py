@@ -131,7 +131,7 @@ def test_copy_link_of_a_clip_plays_the_clip(owner_page, stranger, live_server, m
         == {("clip", clip.id), ("meet", str(standup.id))}
 
     assert stranger.goto(url).status == 200
-    expect(stranger.get_by_role("heading", name="Team standup (clip)")).to_be_visible()
+    expect(stranger.get_by_role("heading", name="Team standup 0:03–0:08")).to_be_visible()
     play(stranger)
     duration = stranger.locator("video.share-player").evaluate("v => v.duration")
     assert 4 < duration < 6.5

@@ -147,7 +147,7 @@ def test_server_clips_of_a_meeting_and_a_call_are_cut_by_the_consumer(app, consu
     assert_ready(meet_clip, consumers, 10)
     path, headers = download_clip(client, meet_clip, tmp_path)
     assert headers["Content-Type"] == "video/mp4"
-    assert 'filename="Standup-clip-0m03s-0m13s.mp4"' in headers["Content-Disposition"]
+    assert 'filename="Standup 0.03-0.13.mp4"' in headers["Content-Disposition"]
     media = probe(str(path))
     assert media.has_video and media.has_audio
     assert "mp4" in media.format_name
@@ -157,7 +157,7 @@ def test_server_clips_of_a_meeting_and_a_call_are_cut_by_the_consumer(app, consu
     assert_ready(voice_clip, consumers, 7)
     path, headers = download_clip(client, voice_clip, tmp_path)
     assert headers["Content-Type"] == "audio/mp4"
-    assert 'filename="Support call-clip-0m02s-0m09s.m4a"' in headers["Content-Disposition"]
+    assert 'filename="Support call 0.02-0.09.m4a"' in headers["Content-Disposition"]
     media = probe(str(path))
     assert media.has_audio and not media.has_video
     assert media.duration_seconds == pytest.approx(7, abs=2.5)

@@ -211,7 +211,7 @@ def test_a_title_is_escaped_in_tags_and_page(as_member, client, member, media_di
 def test_open_graph_of_a_clip_and_a_voice_call(login, as_member, client, member, standup, media_dir):
     clip = make_ready_clip(standup, media_dir / "sample.mp4", member, start=3, seconds=5)
     clip_meta = parse(client.get(f"/s/{new_token(as_member, clip)}")).meta
-    assert clip_meta["og:title"] == "Team standup (clip)"
+    assert clip_meta["og:title"] == "Team standup 0:03–0:08"  # the clip's title: by default, its times
     assert clip_meta["og:description"].endswith("Clip shared with Reclip")
     assert (clip_meta["og:video:width"], clip_meta["og:video:height"]) == ("320", "240")
 

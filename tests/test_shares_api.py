@@ -188,7 +188,7 @@ def test_a_clip_link_plays_the_clip(as_member, client, member, standup, media_di
 
     page = client.get(f"/s/{token}")
     assert page.status_code == 200
-    assert "<title>Team standup (clip) · Reclip</title>" in page.get_data(as_text=True)
+    assert "<title>Team standup 0:03–0:08 · Reclip</title>" in page.get_data(as_text=True)
 
     played = follow(client, client.get(f"/s/{token}/media"))
     assert played.status_code == 200 and played.mimetype == "video/mp4"
@@ -197,7 +197,7 @@ def test_a_clip_link_plays_the_clip(as_member, client, member, standup, media_di
 
     downloaded = follow(client, client.get(f"/s/{token}/download"))
     assert downloaded.headers["Content-Disposition"].startswith("attachment")
-    assert "Team standup-clip-0m03s-0m08s.mp4" in downloaded.headers["Content-Disposition"]
+    assert 'filename="Team standup 0.03-0.08.mp4"' in downloaded.headers["Content-Disposition"]
 
     poster = follow(client, poster_after_its_job(client, token))
     assert poster.mimetype == "image/jpeg" and poster.get_data().startswith(JPEG_MAGIC)

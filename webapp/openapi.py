@@ -48,7 +48,7 @@ SPEC = {
                 "links": {"type": "object"}, "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}}}},
             "Clip": {"type": "object", "properties": {
                 "id": {"type": "string"}, "type": {"type": "string"}, "recording_id": {"type": "integer"},
-                "media_kind": MEDIA_KIND,
+                "media_kind": MEDIA_KIND, "title": {"type": ["string", "null"], "maxLength": 200},
                 "start_seconds": {"type": "number"}, "end_seconds": {"type": "number"},
                 "mode": {"type": "string", "enum": ["browser", "server"]}, "precise": {"type": "boolean"},
                 "status": {"type": "string", "enum": [status.value for status in ClipStatus]},
@@ -59,6 +59,8 @@ SPEC = {
                 "type": {"type": "string", "enum": ["meet", "voice"]}, "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                 "start_seconds": {"type": "number", "minimum": 0}, "end_seconds": {"type": "number"},
                 "mode": {"type": "string", "enum": ["browser", "server"], "default": "browser"},
+                "title": {"type": ["string", "null"], "maxLength": 200,
+                          "description": "default: the recording's title and the clip's times"},
                 "precise": {"type": "boolean", "default": False}}},
             "ShareLink": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "url": {"type": ["string", "null"]},
@@ -82,7 +84,9 @@ SPEC = {
             "summary": "List recordings, newest first", "parameters": [
                 {**TYPE_PARAM, "required": False},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "description": "words that must all appear in the title, any case",
+                 "schema": {"type": "string", "maxLength": 100}}],
             "responses": {"200": _json("A page", {"type": "object", "properties": {
                 "recordings": {"type": "array", "items": {"$ref": "#/components/schemas/Recording"}},
                 "next_cursor": {"type": ["string", "null"]}}}), **COMMON_ERRORS}}},
@@ -96,6 +100,9 @@ SPEC = {
                        "(an mp4, m4a or mov container is read by Range requests)",
             "parameters": [TYPE_PARAM, ID_PARAM, {"name": "format", "in": "query", "schema": {"enum": ["json"]}}],
             "responses": {**REDIRECT, "200": {"description": "Streamed, or the JSON source"}, **COMMON_ERRORS}}},
+        "/api/livekit/recordings/poster": {"get": {
+            "summary": "The recording's poster image (a frame, or a waveform for audio), once its job made it",
+            "parameters": [TYPE_PARAM, ID_PARAM], "responses": {**REDIRECT, **COMMON_ERRORS}}},
         "/api/livekit/recordings/clips": {
             "post": {"summary": "Create a clip", "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/ClipRequest"}}}},
@@ -113,6 +120,13 @@ SPEC = {
             "parameters": [CLIP_ID_PARAM],
             "get": {"summary": "One clip", "responses": {"200": _json("The clip", {"type": "object", "properties": {
                 "clip": {"$ref": "#/components/schemas/Clip"}}}), **COMMON_ERRORS}},
+            "patch": {"summary": "Rename a clip (its creator, the recording's owner or a super admin)",
+                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                          "type": "object", "required": ["title"],
+                          "properties": {"title": {"type": ["string", "null"], "maxLength": 200}}}}}},
+                      "responses": {"200": _json("Renamed", {"type": "object", "properties": {
+                          "clip": {"$ref": "#/components/schemas/Clip"}}}), "403": _error("Not allowed to rename it"),
+                          **COMMON_ERRORS}},
             "delete": {"summary": "Delete a clip and its file (its creator, the recording's owner or a super admin)",
                        "responses": {"204": {"description": "Deleted"}, "403": _error("Not allowed to delete it"),
                                      **COMMON_ERRORS}}},

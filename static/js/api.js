@@ -30,9 +30,10 @@ async function request(url, { method = 'GET', body } = {}) {
   return data;
 }
 
-export function listRecordings(listUrl, { type, cursor, limit = 50 }) {
+export function listRecordings(listUrl, { type, cursor, q, limit = 50 }) {
   const params = new URLSearchParams({ type, limit: String(limit) });
   if (cursor) params.set('cursor', cursor);
+  if (q) params.set('q', q);
   return request(`${listUrl}?${params}`);
 }
 
@@ -46,6 +47,7 @@ export const createClip = (clipsUrl, body) => request(clipsUrl, { method: 'POST'
 export const completeClip = (completeUrl) => request(completeUrl, { method: 'POST', body: {} });
 export const getClip = (clipUrl) => request(clipUrl);
 export const deleteClip = (clipUrl) => request(clipUrl, { method: 'DELETE' });
+export const renameClip = (clipUrl, title) => request(clipUrl, { method: 'PATCH', body: { title } });
 
 export function listClips(clipsUrl, { type, id }) {
   return request(`${clipsUrl}?${new URLSearchParams({ type, id: String(id) })}`);

@@ -47,6 +47,7 @@ export class ClipEditor {
     this.range = new ClipRange(this.id, {
       duration: () => this.duration(), maxSeconds: this.settings.maxSeconds,
       initialEnd: this.recording.duration_seconds ? Math.min(this.recording.duration_seconds, 60) : 60,
+      recordingTitle: this.recording.title,
     });
 
     const $hint = el('p', 'clip-hint muted', 'Times in seconds or m:ss. Keys: i sets Start, o sets End at the playhead.');

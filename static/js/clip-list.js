@@ -1,5 +1,5 @@
 // The clips under a recording: range, length, size, status, Download and Delete.
-import { createShareLink, deleteClip } from './api.js';
+import { createShareLink, deleteClip, renameClip } from './api.js';
 import { formatDuration, formatSize, formatTime } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
@@ -22,12 +22,42 @@ export class ClipList {
     else this.$root.append($item);
   }
 
+  // The title becomes a field in place: Enter or Save keeps it, Escape or Cancel leaves it as it was.
+  rename(clip, $item) {
+    const $form = el('form', 'clip-rename');
+    const $input = el('input');
+    $input.value = clip.title ?? '';
+    $input.maxLength = 200;
+    $input.setAttribute('aria-label', 'Clip title');
+    const $cancel = button('Cancel', () => $form.replaceWith($title), 'button button-quiet');
+    const $save = el('button', 'button', 'Save');
+    $save.type = 'submit';
+    $form.append($input, $save, $cancel);
+    const $title = $item.querySelector('.clip-title');
+    $title.replaceWith($form);
+    $input.focus();
+    $input.addEventListener('keydown', (event) => { if (event.key === 'Escape') $cancel.click(); });
+    $form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      $save.disabled = true;
+      try {
+        const { clip: renamed } = await renameClip(clip.links.self, $input.value);
+        this.add(renamed);
+        showToast('Clip renamed');
+      } catch (error) {
+        $save.disabled = false;
+        showToast(error.message, { error: true });
+      }
+    });
+  }
+
   renderClip(clip) {
     const $item = el('li', 'clip');
     $item.dataset.clipId = clip.id;
     $item.dataset.status = clip.status;
     const $info = el('div', 'clip-info');
-    $info.append(el('span', 'clip-range', `${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`));
+    const $title = el('span', 'clip-title', clip.title ?? `${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`);
+    $info.append($title, el('span', 'clip-range muted', `${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`));
     if (clip.duration_seconds != null) $info.append(el('span', 'muted', formatDuration(clip.duration_seconds)));
     if (clip.size_bytes != null) $info.append(el('span', 'muted', formatSize(clip.size_bytes)));
     $info.append(el('span', `clip-status clip-status-${clip.status}`, statusLabel(clip)));
@@ -35,6 +65,7 @@ export class ClipList {
 
     const $actions = el('div', 'clip-actions');
     if (clip.links.download) $actions.append(downloadLink(clip.links.download));
+    $actions.append(button('Rename', () => this.rename(clip, $item), 'button button-quiet'));
     const $delete = button('Delete', async () => {
       if (!window.confirm('Delete this clip? Its file is deleted too.')) return;
       $delete.disabled = true;

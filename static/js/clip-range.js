@@ -3,15 +3,30 @@
 import { button, el } from './dom.js';
 import { formatTime, parseTime } from './format.js';
 
+// Whole seconds, as the server names a clip: 13:42, or 1:13:42.
+function clock(seconds) {
+  const total = Math.floor(seconds);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${m}:${String(s).padStart(2, '0')}`;
+}
+
 export class ClipRange {
   // duration(): the recording's length now (the player's, once known); maxSeconds: the longest clip.
-  constructor(idPrefix, { duration, maxSeconds, initialEnd }) {
+  // recordingTitle: the default title is it and the times, "Weekly sync 13:42–14:42".
+  constructor(idPrefix, { duration, maxSeconds, initialEnd, recordingTitle }) {
     this.idPrefix = idPrefix;
     this.duration = duration;
     this.maxSeconds = maxSeconds;
+    this.recordingTitle = recordingTitle;
     this.$root = el('div', 'clip-fields');
     this.$start = this.field('Start', 'start', '0:00');
     this.$end = this.field('End', 'end', formatTime(initialEnd));
+    this.$title = this.field('Clip title', 'title', '');
+    this.$title.inputMode = 'text';
+    this.$title.maxLength = 200;
+    this.$title.closest('.clip-field-wrap').classList.add('clip-field-title');
+    for (const $input of [this.$start, this.$end]) $input.addEventListener('input', () => this.showDefaultTitle());
+    this.showDefaultTitle();
     const $presets = el('div', 'clip-presets');
     $presets.append(
       button('First 60s', () => this.set(0, 60)),
@@ -40,14 +55,28 @@ export class ClipRange {
     const duration = this.duration();
     this.$start.value = formatTime(Math.max(0, start));
     this.$end.value = formatTime(duration ? Math.min(end, duration) : end);
+    this.showDefaultTitle();
+  }
+
+  showDefaultTitle() {
+    const start = parseTime(this.$start.value);
+    const end = parseTime(this.$end.value);
+    this.$title.placeholder = start !== null && end !== null
+      ? `${this.recordingTitle} ${clock(start)}–${clock(end)}` : this.recordingTitle;
+  }
+
+  // What was typed, or null for the default.
+  title() {
+    return this.$title.value.trim() || null;
   }
 
   // `i` / `o` at the playhead.
   mark(which, seconds) {
     (which === 'start' ? this.$start : this.$end).value = formatTime(Math.round(seconds * 10) / 10);
+    this.showDefaultTitle();
   }
 
-  // { start, end } in seconds, or what is wrong, in words.
+  // { start, end } in seconds and the title (null: the default), or what is wrong, in words.
   validate() {
     const start = parseTime(this.$start.value);
     const end = parseTime(this.$end.value);
@@ -58,6 +87,6 @@ export class ClipRange {
     if (end - start < 1) return 'A clip lasts at least 1 second.';
     if (end - start > this.maxSeconds) return `A clip lasts at most ${formatTime(this.maxSeconds)}.`;
     if (duration && end > duration + 0.05) return `End is past the end of the recording (${formatTime(duration)}).`;
-    return { start, end };
+    return { start, end, title: this.title() };
   }
 }

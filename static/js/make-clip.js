@@ -12,7 +12,8 @@ const SERVER_STEPS = {
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 const request = (recording, range, mode, extra = {}) => ({
-  type: recording.type, id: recording.id, start_seconds: range.start, end_seconds: range.end, mode, ...extra,
+  type: recording.type, id: recording.id, start_seconds: range.start, end_seconds: range.end, mode,
+  title: range.title ?? undefined, ...extra,
 });
 
 // FFmpeg.wasm (a promise), the source (a promise of source.js's openSource, a whole Blob on its way or

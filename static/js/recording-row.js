@@ -20,6 +20,15 @@ export class RecordingRow {
 
   render() {
     const r = this.recording;
+    const $thumb = el('div', 'recording-thumb');
+    $thumb.setAttribute('aria-hidden', 'true');  // the title says what it is
+    if (r.links.poster) {
+      const $img = el('img');
+      $img.src = r.links.poster;
+      $img.alt = '';
+      $img.loading = 'lazy';
+      $thumb.append($img);
+    }
     const $info = el('div', 'recording-info');
     $info.append(el('h2', 'recording-title', r.title));
     const $meta = el('p', 'recording-meta muted');
@@ -54,7 +63,7 @@ export class RecordingRow {
     this.$player.hidden = true;
     this.$editorSlot = el('div', 'recording-editor');
     this.clips = new ClipList(r.clips ?? []);
-    this.$root.append($info, this.$actions, this.$player, this.$editorSlot, this.clips.$root);
+    this.$root.append($thumb, $info, this.$actions, this.$player, this.$editorSlot, this.clips.$root);
   }
 
   toggleEditor() {

@@ -17,6 +17,17 @@ class RecordingsPage {
     };
     this.$list = $root.querySelector('[data-list]');
     this.$more = $root.querySelector('[data-action="more"]');
+    this.$count = $root.querySelector('[data-search-count]');
+    this.query = '';
+    const $search = $root.querySelector('[data-search]');
+    let typing = null;
+    const search = () => {
+      clearTimeout(typing);
+      const query = $search.elements.q.value.trim();
+      if (query !== this.query) { this.query = query; this.load({ reset: true }); }
+    };
+    $search.addEventListener('submit', (event) => { event.preventDefault(); search(); });
+    $search.elements.q.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(search, 300); });
     this.$states = Object.fromEntries([...$root.querySelectorAll('[data-state]')].map(($s) => [$s.dataset.state, $s]));
     this.type = 'meet';
     this.cursor = null;
@@ -42,6 +53,18 @@ class RecordingsPage {
     this.load({ reset: true });
   }
 
+  // How many recordings the search found so far (more may follow with Load more), or why there are none.
+  showCount() {
+    const shown = this.$list.children.length;
+    this.$count.hidden = !this.query || !shown;
+    this.$count.textContent = `${shown}${this.cursor ? '+' : ''} recording${shown === 1 && !this.cursor ? '' : 's'} match “${this.query}”`;
+    if (shown) this.showState(null);
+    else if (this.query) {
+      this.$states['no-match'].querySelector('[data-no-match-message]').textContent = `Nothing is titled with “${this.query}”.`;
+      this.showState('no-match');
+    } else this.showState('empty');
+  }
+
   showState(name) {
     for (const [state, $el] of Object.entries(this.$states)) $el.hidden = state !== name;
   }
@@ -56,17 +79,18 @@ class RecordingsPage {
       this.cursor = null;
       this.$list.replaceChildren();
       this.$more.hidden = true;
+      this.$count.hidden = true;
     }
     this.showState(reset ? 'loading' : null);
     this.$more.disabled = true;
     this.$more.textContent = 'Loading…';
     try {
-      const data = await listRecordings(this.listUrl, { type: this.type, cursor: this.cursor });
+      const data = await listRecordings(this.listUrl, { type: this.type, cursor: this.cursor, q: this.query });
       if (generation !== this.generation) return;
       for (const recording of data.recordings) this.$list.append(new RecordingRow(recording, this.settings).$root);
       this.cursor = data.next_cursor;
       this.$more.hidden = !this.cursor;
-      this.showState(this.$list.children.length ? null : 'empty');
+      this.showCount();
     } catch (error) {
       if (generation !== this.generation) return;
       this.$states.error.querySelector('[data-error-message]').textContent = error.message;

@@ -36,6 +36,7 @@ class RecordingClip(db.Model):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str] = mapped_column(String(5), nullable=False)  # its recording's: video | audio
+    title: Mapped[str | None] = mapped_column(String(200))  # "<recording title> 13:42–14:42" unless named
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     poster_status: Mapped[str | None] = mapped_column(String(8))  # as on recordings

@@ -43,8 +43,23 @@ def _number(body, name):
     return float(value)
 
 
+MAX_TITLE = 200
+
+
+def parse_title(value):
+    """A clip title from JSON: None (take the default) or a clean string of at most 200 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_title", "title must be text.")
+    title = " ".join(value.split())  # one line, no control characters or runs of spaces
+    if len(title) > MAX_TITLE:
+        raise ApiError(400, "invalid_title", f"title is at most {MAX_TITLE} characters.")
+    return title or None
+
+
 def parse_clip_request(body):
-    """(type, id, start, end, mode, precise) from a JSON body; ApiError(400) for anything off."""
+    """(type, id, start, end, mode, precise, title) from a JSON body; ApiError(400) for anything off."""
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     source_type = recordings.parse_type(body.get("type"))
@@ -65,7 +80,7 @@ def parse_clip_request(body):
     max_seconds = current_app.config["CLIP_MAX_SECONDS"]
     if end - start > max_seconds:
         raise ApiError(400, "clip_too_long", f"A clip lasts at most {max_seconds} seconds.")
-    return source_type, recording_id, start, end, mode, precise
+    return source_type, recording_id, start, end, mode, precise, parse_title(body.get("title"))
 
 
 # --- scope ---------------------------------------------------------------------------
@@ -154,7 +169,18 @@ def _check_pending_uploads(user, new_bytes):
                         f"{max(1, math.ceil(wait))} seconds, then try again.", wait)
 
 
-def create_clip(user, source_type, recording_id, start, end, mode, precise):
+def clock(seconds):
+    """13:42, or 1:13:42 past an hour."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def default_title(recording, start, end):
+    return f"{recordings.title_of(recording)} {clock(start)}–{clock(end)}"[:MAX_TITLE]
+
+
+def create_clip(user, source_type, recording_id, start, end, mode, precise, title=None):
     """A new clip row. Browser: with the source URL and a presigned upload. Server: queued for the job."""
     recording = recordings.get_visible_recording(user, source_type, recording_id)
     if recording.duration_seconds and end > recording.duration_seconds + 0.05:
@@ -170,6 +196,7 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise):
     clip = RecordingClip(
         id=clip_id, source_type=source_type, source_id=recording.id, recording_url=recording.recording_url,
         start_seconds=start, end_seconds=end, mode=mode, precise=precise, user_id=user.id, media_kind=media_kind,
+        title=title or default_title(recording, start, end),
         storage_key=f"clips/{clip_id}.{CLIP_EXTENSIONS[media_kind]}",
     )
     if mode == "server":
@@ -299,12 +326,14 @@ def verify_clip_object(clip, info=None, key=None):
 
 # --- reading and deleting ------------------------------------------------------------------
 
+def clip_title(clip, recording):
+    return clip.title or default_title(recording, clip.start_seconds, clip.end_seconds)
+
+
 def clip_filename(clip, recording):
-    def stamp(seconds):
-        seconds = int(seconds)
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    stem = safe_filename(recordings.title_of(recording), fallback=clip.source_type)
-    return f"{stem}-clip-{stamp(clip.start_seconds)}-{stamp(clip.end_seconds)}.{clip.storage_key.rsplit('.', 1)[1]}"
+    """The clip's title as a file name: "Weekly sync 13.42–14.42.mp4" (a colon is no file name's)."""
+    stem = safe_filename(clip_title(clip, recording).replace(":", "."), fallback=clip.source_type)
+    return f"{stem}.{clip.storage_key.rsplit('.', 1)[1]}"
 
 
 def clip_media_location(clip, recording, disposition, ttl=None):
@@ -314,15 +343,26 @@ def clip_media_location(clip, recording, disposition, ttl=None):
                   what="clip's file")
 
 
-def may_delete(user, clip, recording):
-    """Its creator, the recording's owner, or a super admin."""
+def may_manage(user, clip, recording):
+    """Rename or delete: its creator, the recording's owner, or a super admin."""
     return user.is_super_admin or clip.user_id == user.id or recording.owner_id == user.id
 
 
+def _check_manage(user, clip, recording, action):
+    if not may_manage(user, clip, recording):
+        raise ApiError(403, "not_your_clip", f"Only the clip's creator, the recording's owner or a super admin "
+                                             f"can {action} this clip.")
+
+
+def rename_clip(user, clip, recording, title):
+    _check_manage(user, clip, recording, "rename")
+    clip.title = parse_title(title) or default_title(recording, clip.start_seconds, clip.end_seconds)
+    db.session.commit()
+    return clip
+
+
 def delete_clip(user, clip, recording):
-    if not may_delete(user, clip, recording):
-        raise ApiError(403, "not_your_clip", "Only the clip's creator, the recording's owner or a super admin "
-                                             "can delete this clip.")
+    _check_manage(user, clip, recording, "delete")
     storage = get_storage()
     upload_key = clip.storage_key.replace("-ready.", ".")
     for key in {clip.storage_key, upload_key}:  # a still-valid upload policy may have put a file back
@@ -340,6 +380,7 @@ def serialize_clip(clip):
         links["play"] = url_for("clips.play", clip_id=clip.id)
     return {
         "id": clip.id, "type": clip.source_type, "recording_id": clip.source_id, "media_kind": clip.media_kind,
+        "title": clip.title,
         "start_seconds": clip.start_seconds, "end_seconds": clip.end_seconds,
         "mode": clip.mode, "precise": clip.precise, "status": clip.status, "step": clip.step,
         "size_bytes": clip.size_bytes, "duration_seconds": clip.duration_seconds, "error": clip.error,

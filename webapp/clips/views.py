@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from webapp.clips import service
+from webapp.errors import ApiError
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
 from webapp.delivery import send_media
@@ -67,6 +68,16 @@ def download(clip_id):
 def play(clip_id):
     clip, recording = service.get_visible_clip(current_user, clip_id)
     return send_media(service.clip_media_location(clip, recording, "inline"))
+
+
+@bp.patch("/<clip_id>")
+@login_required
+def rename(clip_id):
+    clip, recording = service.get_visible_clip(current_user, clip_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "title" not in body:
+        raise ApiError(400, "invalid_json", "The body must be a JSON object with a title.")
+    return jsonify({"clip": service.serialize_clip(service.rename_clip(current_user, clip, recording, body["title"]))})
 
 
 @bp.delete("/<clip_id>")

@@ -7,6 +7,11 @@ from webapp.extensions import db
 from webapp.timeutil import UTCDateTime, utcnow
 
 MEDIA_KINDS = ("video", "audio")
+
+
+def title_search_index(table):
+    """Search by any part of a title (ILIKE '%word%'): a trigram index on PostgreSQL (a plain one elsewhere)."""
+    return Index(f"ix_{table}_title", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"})
 MEDIA_KIND_CHECK = "media_kind IN ('video', 'audio')"
 
 
@@ -33,7 +38,7 @@ class _RecordingColumns:
 class MeetRoom(_RecordingColumns, db.Model):
     __tablename__ = "meet_rooms"
     __table_args__ = (Index("ix_meet_rooms_owner_created", "owner_id", "created_at", "id"),
-                      Index("ix_meet_rooms_created", "created_at", "id"),
+                      Index("ix_meet_rooms_created", "created_at", "id"), title_search_index("meet_rooms"),
                       CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
     source_type = poster_kind = "meet"
 
@@ -44,7 +49,7 @@ class MeetRoom(_RecordingColumns, db.Model):
 
 class VoiceCall(_RecordingColumns, db.Model):
     __tablename__ = "voice_calls"
-    __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"),
+    __table_args__ = (Index("ix_voice_calls_created", "created_at", "id"), title_search_index("voice_calls"),
                       CheckConstraint(MEDIA_KIND_CHECK, name="media_kind"))
     source_type = poster_kind = "voice"
 

@@ -107,7 +107,30 @@ def _decode_cursor(cursor):
         raise ApiError(400, "invalid_cursor", "cursor is not one this API gave out.") from None
 
 
-def list_recordings(user, source_type, limit=DEFAULT_PAGE_SIZE, cursor=None):
+MAX_QUERY = 100
+
+
+def parse_query(value):
+    """The title search (`q`): None for no search; words of at most 100 characters in all."""
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_QUERY:
+        raise ApiError(400, "invalid_q", f"q is at most {MAX_QUERY} characters.")
+    return " ".join(value.split())
+
+
+def _title_matches(model, text):
+    """Every word of the search appears in the title (or, untitled, the room name or caller); any case."""
+    name = model.room_name if model is RECORDING_MODELS["meet"] else model.caller
+    conditions = []
+    for word in text.split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(model.title.ilike(pattern, escape="\\"),
+                               and_(model.title == "", name.ilike(pattern, escape="\\"))))
+    return and_(*conditions)
+
+
+def list_recordings(user, source_type, limit=DEFAULT_PAGE_SIZE, cursor=None, q=None):
     """One page, newest first, with the owner loaded in the same query; (rows, next_cursor)."""
     model = RECORDING_MODELS[source_type]
     query = (visible_recordings(user, source_type)
@@ -115,6 +138,8 @@ def list_recordings(user, source_type, limit=DEFAULT_PAGE_SIZE, cursor=None):
              .outerjoin(User, model.owner_id == User.id)
              .order_by(model.created_at.desc(), model.id.desc())
              .limit(limit + 1))
+    if q:
+        query = query.where(_title_matches(model, q))
     if cursor:
         created_at, last_id = _decode_cursor(cursor)
         query = query.where(or_(model.created_at < created_at,
@@ -163,6 +188,7 @@ def serialize_recording(recording, owner_email=None):
         "links": {
             "download": url_for("recordings.download", **ref),
             "play": url_for("recordings.play", **ref),
+            **({"poster": url_for("recordings.poster", **ref)} if recording.poster_status == "ready" else {}),
         },
     }
 

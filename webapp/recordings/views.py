@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 from webapp.errors import ApiError
 from webapp.extensions import csrf
 from webapp.recordings import service, webhook
-from webapp.delivery import send_media
+from webapp import posters
+from webapp.delivery import locate, send_media
 
 bp = Blueprint("recordings", __name__)
 
@@ -32,6 +33,15 @@ def play():
                         "expires_in": current_app.config["SIGNED_URL_TTL"],
                         "container": service.container_of(recording)})
     return send_media(service.media_location(recording, "inline"))
+
+
+@bp.get("/api/livekit/recordings/poster")
+@login_required
+def poster():
+    recording = _requested_recording()
+    if recording.poster_status != posters.READY:
+        raise ApiError(404, "no_poster", "This recording has no poster image (yet).")
+    return send_media(locate(posters.poster_key(recording), "poster.jpg", "image/jpeg", "inline", what="poster"))
 
 
 @bp.post("/api/livekit/webhook")

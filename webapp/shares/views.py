@@ -7,6 +7,7 @@ from webapp.errors import ApiError
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
 from webapp.delivery import send_media
+from webapp.clips.service import clip_title
 from webapp.shares import service
 
 bp = Blueprint("shares", __name__)
@@ -90,9 +91,7 @@ def share_page(token):
     if not _unlocked(link):
         return render_template("shares/password.html", token=token, error=None)
     service.count_view(link)
-    title = recordings.title_of(recording)
-    if clip:
-        title = f"{title} (clip)"
+    title = clip_title(clip, recording) if clip else recordings.title_of(recording)
     share_url = service.share_url(token)
     target = clip or recording
     media_kind, media_type, filename = service.shared_media(recording, clip)

@@ -8,6 +8,8 @@ _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() \-]+")
 # Controls beyond ASCII (C1), line separators, and invisible format characters such as the
 # right-to-left override that makes "clip\u202egpj.exe" read as "clipexe.jpg".
 _BREAKS = {"Cc", "Zl", "Zp"}
+# Dashes and quotes that have an ASCII look-alike, for the plain `filename=` (13:42–14:42 keeps its dash).
+ASCII_PUNCTUATION = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": "'", "”": "'"})
 _INVISIBLE = {"Cf", "Cs", "Co", "Cn"}
 
 
@@ -33,7 +35,7 @@ def content_disposition(disposition, filename):
     stem, dot, ext = filename.rpartition(".")
     if not dot:
         stem, ext = filename, ""
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    ascii_stem = unicodedata.normalize("NFKD", stem.translate(ASCII_PUNCTUATION)).encode("ascii", "ignore").decode("ascii")
     ascii_stem = _ASCII_UNSAFE.sub("_", ascii_stem).strip(" ._") or "download"
     ascii_name = ascii_stem + (f".{ext}" if re.fullmatch(r"[A-Za-z0-9]{1,8}", ext) else "")
     value = f'{disposition}; filename="{ascii_name}"'
