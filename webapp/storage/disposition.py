@@ -8,8 +8,8 @@ _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._() \-]+")
 # Controls beyond ASCII (C1), line separators, and invisible format characters such as the
 # right-to-left override that makes "clip\u202egpj.exe" read as "clipexe.jpg".
 _BREAKS = {"Cc", "Zl", "Zp"}
-# Dashes and quotes that have an ASCII look-alike, for the plain `filename=` (13:42–14:42 keeps its dash).
-ASCII_PUNCTUATION = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": "'", "”": "'"})
+# Dashes that have an ASCII look-alike, for the plain `filename=` (13:42–14:42 keeps its dash).
+ASCII_PUNCTUATION = str.maketrans({"–": "-", "—": "-"})
 _INVISIBLE = {"Cf", "Cs", "Co", "Cn"}
 
 
