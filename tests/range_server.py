@@ -26,6 +26,7 @@ class SeenRequest:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "RangeServer/1.0"
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # keep the test output clean
         pass
@@ -42,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path in self.server.owner.redirects:
             return self._empty(302, {"Location": self.server.owner.redirects[path]})
         if path in self.server.owner.files:
-            return self._send_file(*self.server.owner.files[path])
+            return self._send_file(*self.server.owner.files[path])  # (data, content type, etag)
         return self._empty(404, {"Content-Type": "text/plain"}, b"not found")
 
     def _empty(self, status, headers, body=b""):
@@ -53,9 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_file(self, data, content_type):
+    def _send_file(self, data, content_type, etag):
         size = len(data)
-        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         last_modified = formatdate(self.server.owner.mtime, usegmt=True)
         common = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": last_modified,
                   "Content-Type": content_type}
@@ -72,10 +72,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
-            self.wfile.write(body)
-        finally:
-            self.server.owner.sent_bytes += len(body)  # what was handed to the socket, even if cut short
+        # In pieces, counting each one the socket took: a reader that hangs up early is not charged the rest.
+        for offset in range(0, len(body), 64 * 1024):
+            piece = body[offset:offset + 64 * 1024]
+            self.wfile.write(piece)
+            self.server.owner.sent_bytes += len(piece)
 
     def _byte_range(self, size, etag, last_modified):
         """(start, end) inclusive, None for the whole file, or "unsatisfiable"."""
@@ -117,7 +118,7 @@ class RangeServer:
         self.files = {}
         self.redirects = {}
         self.requests = []
-        self.sent_bytes = 0  # bytes of file bodies sent
+        self.sent_bytes = 0  # bytes of file bodies the sockets took
         self.ignore_range = False  # answer 200 with the whole file, as some servers do
         self.fail_ranges = set()  # Range header values to answer 500 once
         self.mtime = mtime
@@ -130,7 +131,7 @@ class RangeServer:
 
     def add_file(self, path, data, content_type="application/octet-stream"):
         """Serve `data` at `path`; returns the full URL."""
-        self.files[path] = (data, content_type)
+        self.files[path] = (data, content_type, '"' + hashlib.sha256(data).hexdigest()[:16] + '"')
         return self.base_url + path
 
     def add_redirect(self, path, location):

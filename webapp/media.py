@@ -3,6 +3,7 @@ import re
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,6 +73,8 @@ class MediaSource:
         """(container options, options for every stream) for av.open."""
         container = {"protocol_whitelist": self.protocols, "format_whitelist": self.formats,
                      "codec_whitelist": DECODERS}
+        if self.is_remote:  # bounded ranges on one connection: a probe reads the head and the index only
+            container.update(multiple_requests="1", request_size=str(1024 * 1024), initial_request_size=str(64 * 1024))
         # One decoder thread, and no frame beyond 4K: probing decodes a few frames of each stream.
         streams = {"max_pixels": str(MAX_PIXELS), "threads": "1"}
         return container, streams
@@ -119,21 +122,28 @@ def probe(source, timeout=30):
 
 
 def _probe(source, timeout):
-    container_options, stream_options = source.av_options()
+    with open_checked(source, timeout) as (_container, info):
+        return info
+
+
+@contextmanager
+def open_checked(source, timeout=30, **container_options):
+    """(container, MediaInfo) of a MediaSource whose streams passed the checks, open for the `with` block
+    (a job that goes on reading, by the index, reads the head and the index once)."""
+    options, stream_options = source.av_options()
+    options.update(container_options)
     try:
-        with av.open(source.url, timeout=timeout, container_options=container_options,
-                     options=stream_options) as container:
-            video, audio = _checked_streams(container)
-            duration = container.duration / av.time_base if container.duration else _stream_duration(container)
-            if not duration or duration <= 0:
-                raise MediaError("its duration cannot be read")
-            width = video[0].codec_context.width if video else None
-            height = video[0].codec_context.height if video else None
-            return MediaInfo(float(duration), bool(video), bool(audio), container.format.name, width, height)
-    except MediaError:
-        raise
+        container = av.open(source.url, timeout=timeout, container_options=options, options=stream_options)
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(f"it is not a playable video or audio file ({exc.__class__.__name__})") from exc
+    with container:
+        video, audio = _checked_streams(container)
+        duration = container.duration / av.time_base if container.duration else _stream_duration(container)
+        if not duration or duration <= 0:
+            raise MediaError("its duration cannot be read")
+        width = video[0].codec_context.width if video else None
+        height = video[0].codec_context.height if video else None
+        yield container, MediaInfo(float(duration), bool(video), bool(audio), container.format.name, width, height)
 
 
 def _checked_streams(container):

@@ -100,6 +100,14 @@ SPEC = {
                        "(an mp4, m4a or mov container is read by Range requests)",
             "parameters": [TYPE_PARAM, ID_PARAM, {"name": "format", "in": "query", "schema": {"enum": ["json"]}}],
             "responses": {**REDIRECT, "200": {"description": "Streamed, or the JSON source"}, **COMMON_ERRORS}}},
+        "/api/livekit/recordings/timeline": {"get": {
+            "summary": "The clip editor's timeline: {status: queued|ready|failed} and, once ready, signed URLs of the "
+                       "thumbnail sprite, its WebVTT track, the peaks (waveform-data JSON) and the keyframe times",
+            "parameters": [TYPE_PARAM, ID_PARAM],
+            "responses": {"200": _json("The timeline's state and files", {"type": "object", "properties": {
+                "status": {"type": ["string", "null"], "enum": ["queued", "ready", "failed", None]},
+                "sprite": {"type": "string"}, "thumbnails": {"type": "string"}, "peaks": {"type": "string"},
+                "keyframes": {"type": "string"}}}), **COMMON_ERRORS}}},
         "/api/livekit/recordings/poster": {"get": {
             "summary": "The recording's poster image (a frame, or a waveform for audio), once its job made it",
             "parameters": [TYPE_PARAM, ID_PARAM], "responses": {**REDIRECT, **COMMON_ERRORS}}},

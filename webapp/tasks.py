@@ -4,12 +4,12 @@ import functools
 
 from huey import crontab
 
-from webapp import posters
+from webapp import posters, timeline
 from webapp.clips import jobs as clip_jobs
 from webapp.clips.models import RecordingClip
 from webapp.clips.states import ClipStatus
 from webapp.extensions import db
-from webapp.jobs import enqueue_poster
+from webapp.jobs import enqueue_poster, enqueue_timeline
 from webapp.media import MP4_FORMATS, RECORDING_FORMATS
 from webapp.recordings.models import RECORDING_MODELS
 
@@ -32,11 +32,21 @@ def make_poster(kind, target_id):
     return posters.make_poster(target, target.recording_url, RECORDING_FORMATS)
 
 
-def requeue_unfinished_posters():
-    """Queue again the posters whose job was lost (a worker killed before it ran): at consumer start."""
+def make_timeline(source_type, recording_id):
+    recording = db.session.get(RECORDING_MODELS[source_type], recording_id)
+    if recording is None or recording.timeline_status == timeline.READY:
+        return "skipped"
+    return timeline.make_timeline(recording)
+
+
+def requeue_unfinished_previews():
+    """Queue again the posters and timelines whose job was lost (a worker killed before it ran): at start."""
     for kind, model in POSTER_TARGETS.items():
         for target_id in db.session.scalars(db.select(model.id).where(model.poster_status == posters.QUEUED)):
             enqueue_poster(kind, target_id)
+    for source_type, model in RECORDING_MODELS.items():
+        for recording_id in db.session.scalars(db.select(model.id).where(model.timeline_status == timeline.QUEUED)):
+            enqueue_timeline(source_type, recording_id)
 
 
 def register(queue, app):
@@ -62,6 +72,11 @@ def register(queue, app):
     def make_poster_task(kind, target_id):
         return make_poster(kind, target_id)
 
+    @queue.task(retries=1, retry_delay=app.config["CLIP_JOB_RETRY_DELAY"], name="make_timeline")
+    @in_app_context
+    def make_timeline_task(source_type, recording_id):
+        return make_timeline(source_type, recording_id)
+
     @queue.periodic_task(crontab(minute="*"), name="recover_stalled_clips")
     @in_app_context
     def recover_stalled_clips():
@@ -76,7 +91,7 @@ def register(queue, app):
     @in_app_context
     def recover_on_start():
         clip_jobs.recover_stalled()
-        requeue_unfinished_posters()
+        requeue_unfinished_previews()
 
-    return {"cut_clip": cut_clip, "make_poster": make_poster_task, "recover_stalled_clips": recover_stalled_clips,
+    return {"cut_clip": cut_clip, "make_poster": make_poster_task, "make_timeline": make_timeline_task, "recover_stalled_clips": recover_stalled_clips,
             "cleanup_clips": cleanup_clips}

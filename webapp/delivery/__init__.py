@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, redirect, request
 
-from webapp.delivery.proxy import looks_like_media, open_upstream, resolve_allowed
+from webapp.delivery.proxy import looks_like_media, open_upstream
 from webapp.delivery.relay import NOT_MEDIA, ExternalSourceRelay
 from webapp.errors import ApiError
 from webapp.media import EXTERNAL_FORMATS, RECORDING_FORMATS, REMOTE_PROTOCOLS, MediaError, MediaSource
@@ -86,11 +86,11 @@ def open_media(url_or_key, formats=RECORDING_FORMATS):
         return
     config = current_app.config
     try:
-        resolve_allowed(url_or_key, config["PROXY_ALLOWED_HOSTS"], config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
-    except ApiError as exc:
+        relay = ExternalSourceRelay(url_or_key, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
+                                    allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"])
+    except ApiError as exc:  # not on the allow-list, a private address, no such host
         raise MediaError(exc.message) from None
-    with ExternalSourceRelay(url_or_key, allowed_hosts=config["PROXY_ALLOWED_HOSTS"],
-                             allow_private=config["PROXY_ALLOW_PRIVATE_ADDRESSES"]) as relay:
+    with relay:
         try:
             yield MediaSource(relay.url, protocols="http,tcp", formats=EXTERNAL_FORMATS)
         except MediaError:

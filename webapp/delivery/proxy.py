@@ -85,53 +85,77 @@ def resolve_allowed(url, allowed_hosts, allow_private):
     return parts.scheme, host, port, str(addresses[0]), path
 
 
+class GuardedUpstream:
+    """One external URL, checked once (allow-list, public address) and then always reached at that
+    pinned address; `get()` may be called many times and reuses its connections (keep-alive)."""
+
+    def __init__(self, url, *, allowed_hosts, allow_private=False, connect_timeout=5.0, read_timeout=30.0,
+                 connections=1):
+        scheme, self.host, port, ip, self.path = resolve_allowed(url, allowed_hosts, allow_private)
+        timeout = Timeout(connect=connect_timeout, read=read_timeout)
+        if scheme == "https":
+            self.pool = HTTPSConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=connections,
+                                            server_hostname=self.host, assert_hostname=self.host,
+                                            cert_reqs="CERT_REQUIRED")
+        else:
+            self.pool = HTTPConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=connections)
+        default_port = 443 if scheme == "https" else 80
+        self.host_header = self.host if port == default_port else f"{self.host}:{port}"
+
+    def get(self, range_header=None, if_range=None, *, close_after=False):
+        """Start a GET; an Upstream whose body streams in chunks (the connection goes back when it ends)."""
+        headers = {"Host": self.host_header, "User-Agent": "Reclip/1.0", "Accept-Encoding": "identity"}
+        if range_header:
+            headers["Range"] = range_header
+            if if_range:
+                headers["If-Range"] = if_range
+        try:
+            response = self.pool.urlopen("GET", self.path, headers=headers, redirect=False, retries=False,
+                                         preload_content=False, assert_same_host=False)
+        except HTTPError as exc:
+            self.close()
+            raise ApiError(502, "upstream_unreachable",
+                           f"The recording's host did not answer ({exc.__class__.__name__}).") from None
+        done = self.close if close_after else (lambda: None)
+        if 300 <= response.status < 400:
+            _finish(response, done)
+            raise _refuse("The recording's host answered with a redirect, which is not followed.")
+        if response.status == 416:
+            _finish(response, done)
+            raise ApiError(416, "range_not_satisfiable", "The requested range is outside the file.")
+        if response.status not in (200, 206):
+            _finish(response, done)
+            raise ApiError(502, "upstream_error", f"The recording's host answered {response.status}.")
+        headers = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
+        return Upstream(response.status, headers, _stream(response, done))
+
+    def close(self):
+        self.pool.close()
+
+
 def open_upstream(url, *, allowed_hosts, allow_private=False, range_header=None, if_range=None,
                   connect_timeout=5.0, read_timeout=30.0):
-    """Start a GET of an external recording; an Upstream whose body streams in chunks."""
-    scheme, host, port, ip, path = resolve_allowed(url, allowed_hosts, allow_private)
-    timeout = Timeout(connect=connect_timeout, read=read_timeout)
-    if scheme == "https":
-        pool = HTTPSConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=1,
-                                   server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED")
-    else:
-        pool = HTTPConnectionPool(ip, port, timeout=timeout, retries=False, maxsize=1)
-    default_port = 443 if scheme == "https" else 80
-    headers = {"Host": host if port == default_port else f"{host}:{port}",
-               "User-Agent": "Reclip/1.0", "Accept-Encoding": "identity"}
-    if range_header:
-        headers["Range"] = range_header
-        if if_range:
-            headers["If-Range"] = if_range
-    try:
-        response = pool.urlopen("GET", path, headers=headers, redirect=False, retries=False,
-                                preload_content=False, assert_same_host=False)
-    except HTTPError as exc:
-        pool.close()
-        raise ApiError(502, "upstream_unreachable", f"The recording's host did not answer ({exc.__class__.__name__}).") from None
-    if 300 <= response.status < 400:
-        _close(response, pool)
-        raise _refuse("The recording's host answered with a redirect, which is not followed.")
-    if response.status == 416:
-        _close(response, pool)
-        raise ApiError(416, "range_not_satisfiable", "The requested range is outside the file.")
-    if response.status not in (200, 206):
-        _close(response, pool)
-        raise ApiError(502, "upstream_error", f"The recording's host answered {response.status}.")
-    headers = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
-    return Upstream(response.status, headers, _stream(response, pool))
+    """One GET of an external recording (its connection closed at the end); an Upstream."""
+    upstream = GuardedUpstream(url, allowed_hosts=allowed_hosts, allow_private=allow_private,
+                               connect_timeout=connect_timeout, read_timeout=read_timeout)
+    return upstream.get(range_header, if_range, close_after=True)
 
 
-def _stream(response, pool):
+def _stream(response, done):
     try:
         yield from response.stream(CHUNK, decode_content=False)
     except HTTPError:
         # Headers are sent by now; ending the body early is the only signal left.
         return
     finally:
-        _close(response, pool)
+        _finish(response, done)
 
 
-def _close(response, pool):
-    response.release_conn()
-    response.close()
-    pool.close()
+def _finish(response, done):
+    """A body read to its end goes back to the pool for the next request; one cut short is dropped."""
+    if response.isclosed() or response.length_remaining == 0:
+        response.release_conn()
+    else:
+        response.drain_conn() if (response.length_remaining or 0) <= 64 * 1024 else response.close()
+        response.release_conn()
+    done()

@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from webapp.errors import ApiError
-from webapp.delivery.proxy import looks_like_media, open_upstream
+from webapp.delivery.proxy import GuardedUpstream, looks_like_media
 
 _CONTENT_RANGE_START = re.compile(r"^bytes (\d+)-")
 NOT_MEDIA = "The recording at its external address is not a plain MP4, M4A or WebM file."
@@ -22,8 +22,8 @@ class ExternalSourceRelay:
 
     def __init__(self, url, *, allowed_hosts, allow_private):
         self.external_url = url
-        self.allowed_hosts = allowed_hosts
-        self.allow_private = allow_private
+        # Checked and pinned once; its connections are kept for the reads that follow (ffmpeg seeks a lot).
+        self.upstream = GuardedUpstream(url, allowed_hosts=allowed_hosts, allow_private=allow_private, connections=4)
         self.refusal = None
         self.closed = False
         self.path = "/" + secrets.token_urlsafe(16)
@@ -45,10 +45,10 @@ class ExternalSourceRelay:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+        self.upstream.close()
 
     def open(self, range_header):
-        return open_upstream(self.external_url, allowed_hosts=self.allowed_hosts, allow_private=self.allow_private,
-                             range_header=range_header)
+        return self.upstream.get(range_header)
 
 
 class _RelayServer(ThreadingHTTPServer):
@@ -61,6 +61,7 @@ class _RelayServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart (delayed ACKs)
 
     def log_message(self, format, *args):
         pass

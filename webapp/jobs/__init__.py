@@ -31,6 +31,11 @@ def enqueue_cut(clip_id):
     return _enqueue("cut_clip", clip_id)
 
 
+def enqueue_timeline(source_type, recording_id):
+    """Queue the editor's timeline (thumbnails, peaks, keyframes) of a recording."""
+    return _enqueue("make_timeline", source_type, recording_id)
+
+
 def enqueue_poster(kind, target_id):
     """Queue the poster of a recording (kind meet or voice) or a clip (kind clip)."""
     return _enqueue("make_poster", kind, target_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Blueprint, current_app
 
-from webapp import posters
+from webapp import posters, timeline
 from webapp.auth import service as users
 from webapp.errors import ApiError
 from webapp.media import MediaError, generate_test_media
@@ -43,6 +43,7 @@ def add(source_type, product, owner_email, title, file, key, url):
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
     posters.request_poster(recording)
+    timeline.request_timeline(recording)
     click.echo(f"Added {source_type} recording {recording.title!r} "
                f"({recording.duration_seconds or '?'} s, {recording.size_bytes or '?'} bytes)")
     click.echo(recording.id)
@@ -92,3 +93,4 @@ def _seed_recordings(user):
             recording = service.add_recording(source_type=source_type, product="m10", owner_email=user.email,
                                               title=title, file=str(path), created_at=utcnow() - age)
             posters.request_poster(recording)
+            timeline.request_timeline(recording)

@@ -32,6 +32,7 @@ class _RecordingColumns:
     height: Mapped[int | None] = mapped_column(Integer)
     # None: not tried yet; queued; ready; failed (remembered: never retried per request).
     poster_status: Mapped[str | None] = mapped_column(String(8))
+    timeline_status: Mapped[str | None] = mapped_column(String(8))  # the editor's thumbnails and waveform; as above
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

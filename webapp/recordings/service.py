@@ -188,6 +188,7 @@ def serialize_recording(recording, owner_email=None):
         "links": {
             "download": url_for("recordings.download", **ref),
             "play": url_for("recordings.play", **ref),
+            "timeline": url_for("recordings.timeline_data", **ref),
             **({"poster": url_for("recordings.poster", **ref)} if recording.poster_status == "ready" else {}),
         },
     }

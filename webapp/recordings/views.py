@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 from webapp.errors import ApiError
 from webapp.extensions import csrf
 from webapp.recordings import service, webhook
-from webapp import posters
+from webapp import posters, timeline
+from webapp.storage import get_storage
 from webapp.delivery import locate, send_media
 
 bp = Blueprint("recordings", __name__)
@@ -33,6 +34,21 @@ def play():
                         "expires_in": current_app.config["SIGNED_URL_TTL"],
                         "container": service.container_of(recording)})
     return send_media(service.media_location(recording, "inline"))
+
+
+@bp.get("/api/livekit/recordings/timeline")
+@login_required
+def timeline_data():
+    """The editor's thumbnails, waveform and keyframes: signed URLs once ready (queued at first ask)."""
+    recording = _requested_recording()
+    status = timeline.request_timeline(recording)
+    body = {"status": status}
+    if status == timeline.READY:
+        storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
+        for name, (key, content_type) in timeline.stored_objects(recording).items():
+            body[name] = storage.signed_download_url(key, filename=key.rsplit("/", 1)[1], disposition="inline",
+                                                     content_type=content_type, ttl=ttl)
+    return jsonify(body)
 
 
 @bp.get("/api/livekit/recordings/poster")

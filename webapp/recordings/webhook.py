@@ -7,7 +7,7 @@ import jwt
 from flask import current_app
 from sqlalchemy import select
 
-from webapp import posters
+from webapp import posters, timeline
 from webapp.errors import ApiError
 from webapp.extensions import db
 from webapp.recordings.models import MeetRoom
@@ -82,4 +82,5 @@ def register_egress(info):
     room.size_bytes = size
     db.session.commit()
     posters.request_poster(room)
+    timeline.request_timeline(room)
     return "registered"

@@ -11,7 +11,7 @@ from webapp.storage.local import CHUNK, ExpiredSignature, LocalStorage
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
 MULTIPART_OVERHEAD = 64 * 1024  # room for the form's other fields and boundaries
-SERVED_TYPE_PREFIXES = ("video/", "audio/", "image/jpeg", "image/png")  # never a document type on our origin
+SERVED_TYPE_PREFIXES = ("video/", "audio/", "image/jpeg", "image/png", "application/json", "text/vtt")  # no document
 
 
 def _local():
