@@ -37,8 +37,8 @@ def open_editor(page, title):
 
 
 def generate(row, start, end):
-    row.get_by_label("Start").fill(start)
-    row.get_by_label("End").fill(end)
+    row.get_by_label("Start", exact=True).fill(start)
+    row.get_by_label("End", exact=True).fill(end)
     row.get_by_role("button", name="Generate clip").click()
 
 
@@ -130,7 +130,7 @@ def test_presets_are_clamped_to_a_short_recording(app, live_server, page, media_
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
     log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
-    start, end = row.get_by_label("Start"), row.get_by_label("End")
+    start, end = row.get_by_label("Start", exact=True), row.get_by_label("End", exact=True)
 
     start.fill("0:05")
     end.fill("0:07")
@@ -164,14 +164,14 @@ def test_i_and_o_keys_set_start_and_end_at_the_playhead(app, live_server, page, 
     page.keyboard.press("i")
     seek(12)
     page.keyboard.press("o")
-    expect(row.get_by_label("Start")).to_have_value("0:04.5")
-    expect(row.get_by_label("End")).to_have_value("0:12")
+    expect(row.get_by_label("Start", exact=True)).to_have_value("0:04.5")
+    expect(row.get_by_label("End", exact=True)).to_have_value("0:12")
 
     # Typing in an input types; it does not set a point.
-    row.get_by_label("Start").fill("")
-    row.get_by_label("Start").press("o")
-    expect(row.get_by_label("Start")).to_have_value("o")
-    expect(row.get_by_label("End")).to_have_value("0:12")
+    row.get_by_label("Start", exact=True).fill("")
+    row.get_by_label("Start", exact=True).press("o")
+    expect(row.get_by_label("Start", exact=True)).to_have_value("o")
+    expect(row.get_by_label("End", exact=True)).to_have_value("0:12")
     assert page.console_errors == []
 
 

@@ -67,7 +67,7 @@ def test_a_phone_cuts_on_the_server_without_fetching_the_recording(app, live_ser
 
     expect(row.get_by_text("Cutting on the server: this device is a phone.")).to_be_visible()
     row.get_by_role("button", name="First 60s").click()
-    expect(row.get_by_label("End")).to_have_value("0:20")  # the recording lasts 20 s
+    expect(row.get_by_label("End", exact=True)).to_have_value("0:20")  # the recording lasts 20 s
     row.get_by_role("button", name="Generate clip").click()
     expect_clip_ready(row, consumer)
 
@@ -96,8 +96,8 @@ def test_exact_cut_switches_a_desktop_browser_to_the_server(app, live_server, co
     exact.uncheck()
     expect(mode_line).to_be_hidden()
     exact.check()
-    row.get_by_label("Start").fill("3.3")
-    row.get_by_label("End").fill("8.7")
+    row.get_by_label("Start", exact=True).fill("3.3")
+    row.get_by_label("End", exact=True).fill("8.7")
     row.get_by_role("button", name="Generate clip").click()
     expect_clip_ready(row, consumer)
 
@@ -113,8 +113,8 @@ def test_try_on_the_server_after_the_browser_failed(app, live_server, consumer, 
     page.route("**/wasm/**/ffmpeg-core.wasm", lambda route: route.fulfill(status=503, body="down"))
     log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
-    row.get_by_label("Start").fill("2")
-    row.get_by_label("End").fill("12")
+    row.get_by_label("Start", exact=True).fill("2")
+    row.get_by_label("End", exact=True).fill("12")
 
     row.get_by_role("button", name="Generate clip").click()
     expect(row.locator(".clip-message")).to_contain_text("Loading FFmpeg failed")

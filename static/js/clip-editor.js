@@ -2,6 +2,7 @@
 // Making the clip itself is make-clip.js; what the device can do is device.js.
 import { browserCutBlocker } from './device.js';
 import { button, el } from './dom.js';
+import { ClipPreview } from './clip-preview.js';
 import { ClipRange } from './clip-range.js';
 import { formatSize } from './format.js';
 import { cutInBrowser, cutOnServer } from './make-clip.js';
@@ -44,18 +45,20 @@ export class ClipEditor {
     this.$media.playsInline = true;
     this.$media.src = this.recording.links.play;
 
+    const initialEnd = this.recording.duration_seconds ? Math.min(this.recording.duration_seconds, 60) : 60;
     this.range = new ClipRange(this.id, {
-      duration: () => this.duration(), maxSeconds: this.settings.maxSeconds,
-      initialEnd: this.recording.duration_seconds ? Math.min(this.recording.duration_seconds, 60) : 60,
+      duration: () => this.duration(), maxSeconds: this.settings.maxSeconds, initialEnd,
       recordingTitle: this.recording.title,
     });
+    this.preview = new ClipPreview({ recording: this.recording, $media: this.$media, range: this.range, initialEnd,
+      isExact: () => this.$exact.checked, onError: (text) => this.showMessage(text, { error: true }) });
 
     const $hint = el('p', 'clip-hint muted', 'Times in seconds or m:ss. Keys: i sets Start, o sets End at the playhead.');
     const $exactLabel = el('label', 'clip-exact');
     this.$exact = el('input');
     this.$exact.type = 'checkbox';
     this.$exact.name = 'precise';
-    this.$exact.addEventListener('change', () => this.showMode());
+    this.$exact.addEventListener('change', () => { this.showMode(); this.preview.showKeyframe(); });
     $exactLabel.append(this.$exact, document.createTextNode(' Exact cut (slower, on the server)'));
     this.$mode = el('p', 'clip-mode muted');
     this.$mode.hidden = true;
@@ -70,7 +73,7 @@ export class ClipEditor {
     this.$message = el('p', 'clip-message');
     this.$message.setAttribute('role', 'alert');
     this.$message.hidden = true;
-    this.$root.append(this.$media, this.range.$root, $hint, $exactLabel, this.$mode, $buttons, this.progress.$root, this.$message);
+    this.$root.append(this.$media, this.preview.$root, this.range.$root, $hint, $exactLabel, this.preview.$keyframe, this.$mode, $buttons, this.progress.$root, this.$message);
   }
 
   duration() {
@@ -201,6 +204,7 @@ export class ClipEditor {
 
   close() {
     document.removeEventListener('keydown', this.onKey);
+    this.preview.close();
     this.$media.pause();
     this.$media.removeAttribute('src');
     this.$root.remove();

@@ -13,8 +13,10 @@ function clock(seconds) {
 export class ClipRange {
   // duration(): the recording's length now (the player's, once known); maxSeconds: the longest clip.
   // recordingTitle: the default title is it and the times, "Weekly sync 13:42–14:42".
-  constructor(idPrefix, { duration, maxSeconds, initialEnd, recordingTitle }) {
+  // onChange(start, end) when the fields name a new selection (typed, a preset, a key).
+  constructor(idPrefix, { duration, maxSeconds, initialEnd, recordingTitle, onChange = () => {} }) {
     this.idPrefix = idPrefix;
+    this.onChange = onChange;
     this.duration = duration;
     this.maxSeconds = maxSeconds;
     this.recordingTitle = recordingTitle;
@@ -25,7 +27,7 @@ export class ClipRange {
     this.$title.inputMode = 'text';
     this.$title.maxLength = 200;
     this.$title.closest('.clip-field-wrap').classList.add('clip-field-title');
-    for (const $input of [this.$start, this.$end]) $input.addEventListener('input', () => this.showDefaultTitle());
+    for (const $input of [this.$start, this.$end]) $input.addEventListener('input', () => this.changed());
     this.showDefaultTitle();
     const $presets = el('div', 'clip-presets');
     $presets.append(
@@ -55,7 +57,21 @@ export class ClipRange {
     const duration = this.duration();
     this.$start.value = formatTime(Math.max(0, start));
     this.$end.value = formatTime(duration ? Math.min(end, duration) : end);
+    this.changed();
+  }
+
+  // From the timeline's handles: the fields follow, nobody else is told.
+  show(start, end) {
+    this.$start.value = formatTime(start);
+    this.$end.value = formatTime(end);
     this.showDefaultTitle();
+  }
+
+  changed() {
+    this.showDefaultTitle();
+    const start = parseTime(this.$start.value);
+    const end = parseTime(this.$end.value);
+    if (start !== null && end !== null && end > start) this.onChange(start, end);
   }
 
   showDefaultTitle() {
@@ -73,7 +89,7 @@ export class ClipRange {
   // `i` / `o` at the playhead.
   mark(which, seconds) {
     (which === 'start' ? this.$start : this.$end).value = formatTime(Math.round(seconds * 10) / 10);
-    this.showDefaultTitle();
+    this.changed();
   }
 
   // { start, end } in seconds and the title (null: the default), or what is wrong, in words.

@@ -34,8 +34,7 @@ export function parseTime(text) {
 
 // Seconds -> "m:ss" (or "m:ss.s" when there is a fraction) for the Start / End inputs.
 export function formatTime(seconds) {
-  const whole = Math.floor(seconds);
-  const tenths = Math.round((seconds - whole) * 10);
-  const base = formatDuration(whole);
-  return tenths ? `${base}.${tenths}` : base;
+  const inTenths = Math.round(seconds * 10);  // 0.96 s is 0:01, not 0:00.10
+  const base = formatDuration(Math.floor(inTenths / 10));
+  return inTenths % 10 ? `${base}.${inTenths % 10}` : base;
 }
