@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.media import generate_test_media
+from webapp.media import generate_test_media, run_ffmpeg
 
 from tests.factories import PASSWORD, make_recording, make_user
 
@@ -27,6 +27,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 CHROMIUM = "/usr/bin/chromium"
 # Tests hash with a cheap scrypt so that logins are fast; the production cost is tested on its own.
 TEST_PASSWORD_HASH = "scrypt:1024:8:1"
+SIX_HOURS = 6 * 3600
 TABLES = ("share_links", "recording_clips", "meet_rooms", "voice_calls", "users")
 
 
@@ -259,6 +260,21 @@ def media_dir(tmp_path_factory):
     generate_test_media(directory / "sample.mp4", 20, size="320x240")
     generate_test_media(directory / "sample.m4a", 20, video=False)
     return directory
+
+
+@pytest.fixture(scope="session")
+def six_hour_recording(tmp_path_factory):
+    """Six hours by stream-copy concatenation of one small minute (moov at the end, as Egress writes)."""
+    directory = tmp_path_factory.mktemp("six-hours")
+    minute = directory / "minute.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10:duration=60", "-f", "lavfi", "-i",
+                "sine=frequency=330:sample_rate=22050:duration=60", "-c:v", "libx264", "-preset", "ultrafast",
+                "-b:v", "60k", "-g", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "24k", str(minute)])
+    listing = directory / "list.txt"
+    listing.write_text(f"file '{minute}'\n" * (SIX_HOURS // 60))
+    path = directory / "six-hours.mp4"
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(path)], timeout=300)
+    return path
 
 
 # --- servers ---------------------------------------------------------------------------

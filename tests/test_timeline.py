@@ -10,10 +10,9 @@ from tests.conftest import run_queued_jobs
 from tests.factories import make_recording, make_user
 from tests.range_server import RangeServer
 from webapp import timeline
-from webapp.media import run_ffmpeg
 from webapp.storage import get_storage
 
-SIX_HOURS = 6 * 3600
+from tests.conftest import SIX_HOURS
 
 
 def stored(recording, name):
@@ -65,21 +64,6 @@ def test_the_api_queues_the_timeline_and_then_gives_its_files(app, login, member
     peaks = client.get(body["peaks"].replace("http://localhost", ""))
     assert peaks.status_code == 200 and peaks.get_json()["version"] == 2
     assert_json_error(login(make_user("other@example.com")).get(url), 404, "not_found")
-
-
-@pytest.fixture(scope="session")
-def six_hour_recording(tmp_path_factory):
-    """Six hours by stream-copy concatenation of one small minute (moov at the end, as Egress writes)."""
-    directory = tmp_path_factory.mktemp("six-hours")
-    minute = directory / "minute.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10:duration=60", "-f", "lavfi", "-i",
-                "sine=frequency=330:sample_rate=22050:duration=60", "-c:v", "libx264", "-preset", "ultrafast",
-                "-b:v", "60k", "-g", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "24k", str(minute)])
-    listing = directory / "list.txt"
-    listing.write_text(f"file '{minute}'\n" * (SIX_HOURS // 60))
-    path = directory / "six-hours.mp4"
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(path)], timeout=300)
-    return path
 
 
 class TestSixHours:

@@ -17,9 +17,10 @@ export class Timeline {
     this.viewStart = 0;
     this.viewEnd = this.duration;
     this.playhead = 0;
+    this.active = 'start';  // the handle last moved or focused: zoom keeps it in view
     this.data = {};
     this.render();
-    new ResizeObserver(() => this.draw()).observe(this.$track);
+    new ResizeObserver(() => this.draw()).observe(this.$lane);
   }
 
   render() {
@@ -32,12 +33,14 @@ export class Timeline {
     this.$view = el('span', 'timeline-view muted');
     $tools.append($out, $in, this.$view);
     this.$track = el('div', 'timeline-track');
+    this.$lane = el('div', 'timeline-lane');  // inset by half a handle: a handle at either end stays whole
     this.$strip = el('div', 'timeline-strip');
     this.$wave = el('canvas', 'timeline-wave');
     this.$selection = el('div', 'timeline-selection');
     this.$playhead = el('div', 'timeline-playhead');
     this.$handles = { start: this.handle('Clip start', 'start'), end: this.handle('Clip end', 'end') };
-    this.$track.append(this.$strip, this.$wave, this.$selection, this.$playhead, this.$handles.start, this.$handles.end);
+    this.$lane.append(this.$strip, this.$wave, this.$selection, this.$playhead, this.$handles.start, this.$handles.end);
+    this.$track.append(this.$lane);
     this.$root.append($tools, this.$track);
     this.listenToTheTrack();
     this.update();
@@ -48,6 +51,7 @@ export class Timeline {
     $handle.setAttribute('role', 'slider');
     $handle.setAttribute('aria-label', name);
     $handle.tabIndex = 0;
+    $handle.addEventListener('focus', () => { this.active = which; });
     $handle.addEventListener('keydown', (event) => {
       const [low, high] = this.bounds(which);
       let to = null;
@@ -113,6 +117,7 @@ export class Timeline {
   move(which, seconds, { follow = true } = {}) {
     const [low, high] = this.bounds(which);
     this[which] = tenth(Math.min(Math.max(seconds, low), high));
+    this.active = which;
     if (follow) this.follow(which);
     this.update();
     this.onChange(this.start, this.end);
@@ -154,7 +159,8 @@ export class Timeline {
     this.pan((from + to) / 2 - length / 2);
   }
 
-  zoom(factor, around = (this.start + this.end) / 2) {
+  // Closer or further, around a time (by default the handle last used, so it stays under the eye).
+  zoom(factor, around = this[this.active]) {
     this.zoomTo((this.viewEnd - this.viewStart) * factor, around);
   }
 
@@ -173,7 +179,7 @@ export class Timeline {
   }
 
   timeAt(clientX) {
-    const box = this.$track.getBoundingClientRect();
+    const box = this.$lane.getBoundingClientRect();
     const fraction = Math.min(Math.max((clientX - box.left) / (box.width || 1), 0), 1);
     return this.viewStart + fraction * (this.viewEnd - this.viewStart);
   }
