@@ -43,7 +43,8 @@ def test_items_carry_every_field(app, login, media_dir):
         "size_bytes": (media_dir / "sample.mp4").stat().st_size,
         "links": {"download": f"/api/livekit/recordings/download?type=meet&id={meet.id}",
                   "play": f"/api/livekit/recordings/play?type=meet&id={meet.id}",
-                  "timeline": f"/api/livekit/recordings/timeline?type=meet&id={meet.id}"},
+                  "timeline": f"/api/livekit/recordings/timeline?type=meet&id={meet.id}",
+                  "owner": f"/api/livekit/recordings/owner?type=meet&id={meet.id}"},
     }
     assert body["next_cursor"] is None
 

@@ -91,6 +91,7 @@ def load_config(instance_path):
         "SHARE_MEDIA_TTL": _int("SHARE_MEDIA_TTL", 60),
         "LIVEKIT_API_KEY": env("LIVEKIT_API_KEY") or None,
         "LIVEKIT_API_SECRET": env("LIVEKIT_API_SECRET") or None,
+        "LIVEKIT_DEFAULT_PRODUCT": (env("LIVEKIT_DEFAULT_PRODUCT") or "").strip().lower() or None,
         "PUBLIC_BASE_URL": public_base_url,
         "ALLOWED_PRODUCTS": _list(env("ALLOWED_PRODUCTS", "tipjar,m10")),
         "PROXY_ALLOWED_HOSTS": _list(env("PROXY_ALLOWED_HOSTS", "")),

@@ -42,7 +42,9 @@ SPEC = {
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
             "Recording": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "type": {"type": "string", "enum": ["meet", "voice"]},
-                "media_kind": MEDIA_KIND, "title": {"type": "string"}, "product": {"type": "string"}, "owner": {"type": ["string", "null"]},
+                "media_kind": MEDIA_KIND, "title": {"type": "string"},
+                "failure": {"type": ["string", "null"], "description": "why its Egress failed (super admins only see these)"},
+                "product": {"type": "string"}, "owner": {"type": ["string", "null"]},
                 "created_at": {"type": "string", "format": "date-time"},
                 "duration_seconds": {"type": ["number", "null"]}, "size_bytes": {"type": ["integer", "null"]},
                 "links": {"type": "object"}, "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}}}},
@@ -100,6 +102,15 @@ SPEC = {
                        "(an mp4, m4a or mov container is read by Range requests)",
             "parameters": [TYPE_PARAM, ID_PARAM, {"name": "format", "in": "query", "schema": {"enum": ["json"]}}],
             "responses": {**REDIRECT, "200": {"description": "Streamed, or the JSON source"}, **COMMON_ERRORS}}},
+        "/api/livekit/recordings/owner": {"patch": {
+            "summary": "Assign a recording to a user by email, or to nobody (super admins only)",
+            "parameters": [TYPE_PARAM, ID_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["owner"],
+                "properties": {"owner": {"type": ["string", "null"], "format": "email"}}}}}},
+            "responses": {"200": _json("Assigned", {"type": "object", "properties": {
+                "recording": {"$ref": "#/components/schemas/Recording"}}}),
+                "403": _error("Not a super admin"), **COMMON_ERRORS}}},
         "/api/livekit/recordings/timeline": {"get": {
             "summary": "The clip editor's timeline: {status: queued|ready|failed} and, once ready, signed URLs of the "
                        "thumbnail sprite, its WebVTT track, the peaks (waveform-data JSON) and the keyframe times",
@@ -169,7 +180,8 @@ SPEC = {
             "summary": "LiveKit Egress webhook: Authorization is a JWT (HS256, iss = LIVEKIT_API_KEY) whose sha256 "
                        "claim is the base64 SHA-256 of the body; egress_ended registers the recording",
             "security": [], "requestBody": {"required": True, "content": {"application/webhook+json": {"schema": {"type": "object"}}}},
-            "responses": {"200": _json("Handled", {"type": "object", "properties": {"status": {"type": "string"}}}),
+            "responses": {"200": _json("Handled", {"type": "object", "properties": {
+                "status": {"type": "string"}, "skipped": {"type": "array", "items": {"type": "object"}}}}),
                           "400": _error("Bad event"), "401": _error("Bad signature"), "404": _error("Not configured")}}},
         "/s/{token}/media": {"get": {"summary": "Inline media of a share link", "security": [], "parameters": [TOKEN_PARAM],
                                      "responses": {**REDIRECT, "404": _error("Unknown"), "410": _error("Revoked or expired")}}},

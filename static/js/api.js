@@ -48,6 +48,7 @@ export const completeClip = (completeUrl) => request(completeUrl, { method: 'POS
 export const getClip = (clipUrl) => request(clipUrl);
 export const deleteClip = (clipUrl) => request(clipUrl, { method: 'DELETE' });
 export const renameClip = (clipUrl, title) => request(clipUrl, { method: 'PATCH', body: { title } });
+export const assignOwner = (ownerUrl, owner) => request(ownerUrl, { method: 'PATCH', body: { owner } });
 
 export function listClips(clipsUrl, { type, id }) {
   return request(`${clipsUrl}?${new URLSearchParams({ type, id: String(id) })}`);

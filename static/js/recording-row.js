@@ -6,6 +6,7 @@ import { formatDate, formatDuration, formatSize } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
 import { button, downloadLink, el } from './dom.js';
+import { ownerControl } from './owner-form.js';
 
 export class RecordingRow {
   // settings: what the clip editor needs ({ clipsUrl, wasmBase, wasmSize, maxSeconds }).
@@ -35,10 +36,23 @@ export class RecordingRow {
     const $date = el('time', null, formatDate(r.created_at));
     $date.dateTime = r.created_at;
     $meta.append($date, el('span', null, formatDuration(r.duration_seconds)), el('span', null, formatSize(r.size_bytes)));
-    if (r.owner) $meta.append(el('span', 'recording-owner', r.owner));
+    const $owner = el('span', 'recording-owner', r.owner ?? 'No owner yet');
+    if (r.owner || this.settings.superAdmin) $meta.append($owner);
     $info.append($meta);
+    if (r.failure) $info.append(el('p', 'recording-failure', r.failure));
 
     this.$actions = el('div', 'recording-actions');
+    if (this.settings.superAdmin) {
+      this.$actions.append(ownerControl(r, (updated) => {
+        r.owner = updated.owner;
+        $owner.textContent = updated.owner ?? 'No owner yet';
+      }));
+    }
+    if (r.failure) {  // an Egress that failed: nothing to play, download, clip or share
+      this.$root.append($thumb, $info, this.$actions);
+      return;
+    }
+
     this.$play = button('Play', () => this.togglePlayer(), 'button button-primary');
     this.$play.setAttribute('aria-expanded', 'false');
     // The API answers with a redirect to an attachment URL (or an attachment stream), so the

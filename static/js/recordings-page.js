@@ -14,6 +14,7 @@ class RecordingsPage {
       wasmSize: Number($root.dataset.wasmSize) || 0,
       maxSeconds: Number($root.dataset.clipMaxSeconds) || 600,
       browserMaxBytes: Number($root.dataset.browserTrimMaxBytes) || 0,
+      superAdmin: $root.dataset.superAdmin === 'true',
     };
     this.$list = $root.querySelector('[data-list]');
     this.$more = $root.querySelector('[data-action="more"]');

@@ -12,7 +12,7 @@ from webapp.auth import service as users
 from webapp.errors import ApiError
 from webapp.media import MediaError, generate_test_media
 from webapp.recordings import service
-from webapp.recordings.models import MeetRoom
+from webapp.recordings.models import RECORDING_MODELS, MeetRoom
 from webapp.extensions import db
 from webapp.timeutil import utcnow
 
@@ -47,6 +47,22 @@ def add(source_type, product, owner_email, title, file, key, url):
     click.echo(f"Added {source_type} recording {recording.title!r} "
                f"({recording.duration_seconds or '?'} s, {recording.size_bytes or '?'} bytes)")
     click.echo(recording.id)
+
+
+@bp.cli.command("assign")
+@click.argument("recording_id", type=int)
+@click.option("--type", "source_type", type=click.Choice(["meet", "voice"]), default="meet", show_default=True)
+@click.option("--owner", "owner_email", required=True, help="Email of the new owner ('' for nobody).")
+def assign(recording_id, source_type, owner_email):
+    """Give a recording (an Egress of a room Reclip had not seen, say) to a person."""
+    recording = db.session.get(RECORDING_MODELS[source_type], recording_id)
+    if recording is None:
+        raise click.ClickException(f"No {source_type} recording {recording_id}.")
+    try:
+        owner = service.assign_owner(recording, owner_email.strip())
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{source_type} recording {recording_id} now belongs to {owner.email if owner else 'nobody'}")
 
 
 @bp.cli.command("backfill")

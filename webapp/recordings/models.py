@@ -26,6 +26,8 @@ class _RecordingColumns:
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     egress_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Why the recording failed (a LiveKit Egress that ended FAILED or ABORTED): shown to super admins only.
+    failure: Mapped[str | None] = mapped_column(Text)
     # Learnt by probing (at registration, by the poster job, or `flask recordings backfill`); None until then.
     media_kind: Mapped[str | None] = mapped_column(String(5))  # video | audio: whether there is a picture
     width: Mapped[int | None] = mapped_column(Integer)

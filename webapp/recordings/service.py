@@ -39,10 +39,10 @@ def visible_recordings(user, source_type):
     if user is None or not user.is_authenticated:
         return query.where(false())
     if user.is_super_admin:
-        return query
+        return query  # failed recordings (an Egress that failed) included
     if source_type != "meet":
         return query.where(false())
-    return query.where(model.owner_id == user.id)
+    return query.where(model.owner_id == user.id, model.failure.is_(None))
 
 
 def parse_type(value):
@@ -180,6 +180,7 @@ def serialize_recording(recording, owner_email=None):
         "type": recording.source_type,
         "media_kind": media_kind_of(recording),
         "title": title_of(recording),
+        "failure": recording.failure,
         "product": recording.product,
         "owner": owner_email,
         "created_at": recording.created_at.isoformat(),
@@ -189,6 +190,7 @@ def serialize_recording(recording, owner_email=None):
             "download": url_for("recordings.download", **ref),
             "play": url_for("recordings.play", **ref),
             "timeline": url_for("recordings.timeline_data", **ref),
+            "owner": url_for("recordings.assign", **ref),
             **({"poster": url_for("recordings.poster", **ref)} if recording.poster_status == "ready" else {}),
         },
     }
@@ -223,6 +225,7 @@ def download_filename(recording):
 
 def media_location(recording, disposition, ttl=None):
     """Where the recording's bytes come from, for a download (attachment) or a player (inline)."""
+    check_playable(recording)
     filename = download_filename(recording)
     content_type = MEDIA_TYPES[filename.rsplit(".", 1)[1]]
     key = get_storage().key_for_url(recording.recording_url)
@@ -237,10 +240,31 @@ def browser_source_url(recording):
     return location.redirect_url or url_for("recordings.play", type=recording.source_type, id=recording.id)
 
 
+def check_playable(recording):
+    """ApiError(409) for a recording whose Egress failed: there is nothing to play, clip or share."""
+    if recording.failure:
+        raise ApiError(409, "recording_failed", recording.failure)
+
+
 def check_clippable(recording):
     """An external recording must be a plain MP4, M4A or WebM file (ApiError 422 otherwise)."""
+    check_playable(recording)
     if get_storage().key_for_url(recording.recording_url) is None:
         delivery.check_external_source(recording.recording_url)
+
+
+def assign_owner(recording, email):
+    """Give a recording to the person with that email (None or "": to nobody); the owner, or ApiError(400)."""
+    owner = None
+    if email is not None and email != "":
+        if not isinstance(email, str) or not email.strip():
+            raise ApiError(400, "invalid_owner", "owner must be an email address or null.")
+        owner = find_user_by_email(email)
+        if owner is None:
+            raise ApiError(400, "unknown_owner", f"No user with the email {email.strip()}.")
+    recording.owner_id = owner.id if owner else None
+    db.session.commit()
+    return owner
 
 
 # --- adding ---------------------------------------------------------------------

@@ -36,6 +36,19 @@ def play():
     return send_media(service.media_location(recording, "inline"))
 
 
+@bp.patch("/api/livekit/recordings/owner")
+@login_required
+def assign():
+    recording = _requested_recording()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "owner" not in body:
+        raise ApiError(400, "invalid_json", "The body must be a JSON object with an owner (an email, or null).")
+    if not current_user.is_super_admin:
+        raise ApiError(403, "not_allowed", "Only a super admin can assign a recording to someone.")
+    owner = service.assign_owner(recording, body["owner"])
+    return jsonify({"recording": service.serialize_recording(recording, owner.email if owner else None)})
+
+
 @bp.get("/api/livekit/recordings/timeline")
 @login_required
 def timeline_data():
@@ -70,4 +83,5 @@ def livekit_webhook():
         event = json.loads(body)
     except ValueError:
         raise ApiError(400, "invalid_json", "The body is not JSON.") from None
-    return jsonify({"status": webhook.handle_event(event)})
+    status, details = webhook.handle_event(event)
+    return jsonify({"status": status, **details})

@@ -11,6 +11,7 @@ from webapp import posters, timeline
 from webapp.errors import ApiError
 from webapp.extensions import db
 from webapp.recordings.models import MeetRoom
+from webapp.storage import get_storage
 
 NANOSECONDS = 1_000_000_000
 
@@ -41,46 +42,101 @@ def _int(value):
         return None
 
 
+PLAYABLE = (".mp4", ".m4a", ".mov", ".webm", ".ogg", ".mp3", ".wav", ".mkv")
+FAILED = ("EGRESS_FAILED", "EGRESS_ABORTED")
+
+
 def handle_event(event):
-    """Act on one webhook event; returns what was done, in a word."""
+    """Act on one webhook event; (what was done in a word, details)."""
     if not isinstance(event, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     if event.get("event") != "egress_ended":
-        return "ignored"
+        return "ignored", {}
     info = event.get("egressInfo")
     if not isinstance(info, dict) or not isinstance(info.get("egressId"), str):
         raise ApiError(400, "invalid_event", "egress_ended needs egressInfo with an egressId.")
+    if info.get("status") in FAILED:
+        return register_failure(info)
     if info.get("status") != "EGRESS_COMPLETE":
-        return "ignored"
+        return "ignored", {}
     return register_egress(info)
 
 
+def _default_product():
+    return current_app.config.get("LIVEKIT_DEFAULT_PRODUCT") or current_app.config["ALLOWED_PRODUCTS"][0]
+
+
+def _room_for(info, egress_id):
+    """A new recording row of the egress's room: its owner and product from the room's last recording,
+    or, for a room Reclip has never seen, no owner (a super admin assigns one) and the default product."""
+    room_name = str(info.get("roomName") or "")[:255]
+    known = db.session.scalar(select(MeetRoom).where(MeetRoom.room_name == room_name)
+                              .order_by(MeetRoom.created_at.desc()).limit(1)) if room_name else None
+    if known is not None and not known.recording_url and not known.failure and not known.egress_id:
+        known.egress_id = egress_id  # a room row the dashboard made before it was recorded
+        return known
+    room = MeetRoom(product=known.product if known else _default_product(), owner_id=known.owner_id if known else None,
+                    room_name=room_name, title=(known.title if known else "") or room_name, egress_id=egress_id)
+    db.session.add(room)
+    return room
+
+
+def _playable(results):
+    """(the first file result that a player can play, [what was skipped and why])."""
+    chosen, skipped = None, []
+    for result in results:
+        if not isinstance(result, dict):
+            continue
+        location = str(result.get("location") or result.get("filename") or "")
+        if not location or urlsplit(location).scheme not in ("", "http", "https", "s3"):
+            skipped.append(f"{location or 'a file result'}: not a URL or key")
+        elif not urlsplit(location).path.lower().endswith(PLAYABLE):
+            skipped.append(f"{location}: not a single playable file")
+        elif chosen is not None:
+            skipped.append(f"{location}: another file of the same egress")
+        else:
+            chosen = result
+    return chosen, skipped
+
+
 def register_egress(info):
-    """Record the egress's file on its meet room (idempotent by egress id)."""
+    """Record the egress's file (idempotent by egress id); segments (HLS) and streams are skipped, said so."""
     egress_id = info["egressId"][:64]
-    if db.session.scalar(select(MeetRoom.id).where(MeetRoom.egress_id == egress_id)):
-        return "already_registered"
+    existing = db.session.scalar(select(MeetRoom.id).where(MeetRoom.egress_id == egress_id))
+    if existing:
+        return "already_registered", {"recording_id": existing}
     results = info.get("fileResults") or ([info["file"]] if isinstance(info.get("file"), dict) else [])
-    result = next((r for r in results if isinstance(r, dict) and (r.get("location") or r.get("filename"))), None)
+    result, skipped = _playable(results)
+    for kind in ("segmentResults", "streamResults", "imageResults"):
+        for item in info.get(kind) or []:
+            name = item.get("playlistLocation") or item.get("url") or item.get("location") if isinstance(item, dict) else None
+            skipped.append(f"{name or kind}: {kind.removesuffix('Results')} output is not played here")
     if result is None:
+        if skipped:
+            return "nothing_playable", {"skipped": skipped}
         raise ApiError(400, "invalid_event", "egress_ended has no file result.")
-    room = db.session.scalar(select(MeetRoom).where(MeetRoom.room_name == str(info.get("roomName", "")))
-                             .order_by(MeetRoom.created_at.desc()).limit(1))
-    if room is None:
-        current_app.logger.info("egress %s for unknown room %r ignored", egress_id, info.get("roomName"))
-        return "unknown_room"
-    location = result.get("location") or result.get("filename")
-    if urlsplit(location).scheme not in ("", "http", "https", "s3"):
-        raise ApiError(400, "invalid_event", "The file location is not a URL or key.")
+    location = str(result.get("location") or result.get("filename"))
     duration_ns, size = _int(result.get("duration")), _int(result.get("size"))
-    if room.recording_url:  # the room was recorded before: this is another recording of it
-        room = MeetRoom(product=room.product, owner_id=room.owner_id, room_name=room.room_name, title=room.title)
-        db.session.add(room)
-    room.recording_url = location
-    room.egress_id = egress_id
+    room = _room_for(info, egress_id)
+    # A full URL into our own bucket becomes its key: signed, not proxied.
+    room.recording_url = get_storage().key_for_url(location) or location
     room.duration_seconds = duration_ns / NANOSECONDS if duration_ns else None
     room.size_bytes = size
     db.session.commit()
     posters.request_poster(room)
     timeline.request_timeline(room)
-    return "registered"
+    return "registered", {"recording_id": room.id, "skipped": skipped}
+
+
+def register_failure(info):
+    """An egress that ended FAILED or ABORTED: a failed recording, for super admins to see."""
+    egress_id = info["egressId"][:64]
+    existing = db.session.scalar(select(MeetRoom.id).where(MeetRoom.egress_id == egress_id))
+    if existing:
+        return "already_registered", {"recording_id": existing}
+    room = _room_for(info, egress_id)
+    room.recording_url = ""
+    room.failure = (f"The recording {str(info.get('status')).removeprefix('EGRESS_').lower()}: "
+                    f"{str(info.get('error') or 'no reason given')[:500]}")
+    db.session.commit()
+    return "failed_recorded", {"recording_id": room.id}

@@ -113,7 +113,8 @@ def share_url(token):
 
 def create_share_link(user, target_type, target_id, expires_in, allow_download, password, default):
     """(link, token, created): a new link, or the user's existing default link for the target."""
-    load_visible_target(user, target_type, target_id)
+    recording, _clip = load_visible_target(user, target_type, target_id)
+    recordings.check_playable(recording)
     target_id = str(target_id)
     if default:
         existing = db.session.scalar(select(ShareLink).where(
