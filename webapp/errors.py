@@ -35,6 +35,8 @@ def wants_json():
     """API paths and clients that ask for JSON get JSON errors."""
     if request.path.startswith(("/api/", "/storage/")):
         return True
+    if request.method == "POST" and request.path == "/auth/supabase":  # the token exchange is an API call
+        return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 

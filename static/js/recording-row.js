@@ -42,13 +42,12 @@ export class RecordingRow {
     if (r.failure) $info.append(el('p', 'recording-failure', r.failure));
 
     this.$actions = el('div', 'recording-actions');
-    if (this.settings.superAdmin) {
-      this.$actions.append(ownerControl(r, (updated) => {
-        r.owner = updated.owner;
-        $owner.textContent = updated.owner ?? 'No owner yet';
-      }));
-    }
+    const $assign = this.settings.superAdmin && ownerControl(r, (updated) => {
+      r.owner = updated.owner;
+      $owner.textContent = updated.owner ?? 'No owner yet';
+    });
     if (r.failure) {  // an Egress that failed: nothing to play, download, clip or share
+      if ($assign) this.$actions.append($assign);
       this.$root.append($thumb, $info, this.$actions);
       return;
     }
@@ -72,6 +71,7 @@ export class RecordingRow {
       onManage: () => new ManageLinks({ targetType: r.type, targetId: r.id, title: r.title }),
     });
     this.$actions.append(this.$play, $download, this.$clip, share.$root);
+    if ($assign) this.$actions.append($assign);
 
     this.$player = el('div', 'recording-player');
     this.$player.hidden = true;

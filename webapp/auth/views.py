@@ -1,9 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.auth import service
+from webapp.auth import service, supabase
+from webapp.errors import ApiError
 from webapp.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -32,8 +33,37 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.form.get("next")))
         flash("Wrong email or password.", "error")
-        return render_template("auth/login.html", email=email, next=request.form.get("next", "")), 401
-    return render_template("auth/login.html", email="", next=request.args.get("next", ""))
+        return render_template("auth/login.html", email=email, next=request.form.get("next", ""),
+                               supabase=supabase.is_configured()), 401
+    return render_template("auth/login.html", email="", next=request.args.get("next", ""),
+                           supabase=supabase.is_configured())
+
+
+@bp.get("/auth/supabase")
+def supabase_page():
+    """Signs the browser in with the dashboard's Supabase session (in the URL fragment, or this origin's
+    supabase-js storage), then goes on to `next`."""
+    if not supabase.is_configured():
+        abort(404)
+    return render_template("auth/supabase.html", next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/auth/supabase")
+@limiter.limit("30 per minute")
+def supabase_exchange():
+    """A Supabase access token (Authorization: Bearer) for a Reclip session cookie.
+
+    Only from the header: a cross-site form cannot set it, so no one can sign a visitor in as someone else.
+    """
+    if not supabase.is_configured():
+        raise ApiError(404, "not_found", "Supabase Auth is not configured here.")
+    token = supabase.bearer_token(request.headers)
+    if token is None:
+        raise ApiError(401, "invalid_token", "Send the Supabase access token as Authorization: Bearer <token>.")
+    user = supabase.authenticate_token(token)
+    session.pop("csrf_token", None)  # a token seen before login is worthless after it
+    login_user(user)
+    return jsonify({"user": {"email": user.email, "super_admin": user.is_super_admin}})
 
 
 @bp.post("/logout")
