@@ -85,10 +85,11 @@ def make_clip(recording, status, age=timedelta(0), uploaded=True, user=None, mod
     """A clip row of the recording created `age` ago, with (uploaded=True) a small object at its storage key."""
     clip_id = uuid.uuid4().hex
     media_kind = fields.pop("media_kind", media_kind_of(recording))
+    prefix = "clips/uploads/" if status == "awaiting_upload" else "clips/"  # where the app puts each
     clip = RecordingClip(id=clip_id, source_type=recording.source_type, source_id=recording.id,
                          recording_url=recording.recording_url, start_seconds=start, end_seconds=end, mode=mode,
                          status=status, media_kind=media_kind,
-                         storage_key=f"clips/{clip_id}.{'m4a' if media_kind == 'audio' else 'mp4'}",
+                         storage_key=f"{prefix}{clip_id}.{'m4a' if media_kind == 'audio' else 'mp4'}",
                          user_id=user.id if user else None, created_at=utcnow() - age, updated_at=utcnow() - age,
                          **fields)
     db.session.add(clip)

@@ -41,7 +41,7 @@ def test_cleanup_command_expires_stale_uploads_and_deletes_old_orphans(app, runn
     put_object(ready.storage_key, age_seconds=400 * DAY)
     failed = make_clip(recording, "failed", age=timedelta(days=3), error="The recording could not be cut.")
     put_object(failed.storage_key, age_seconds=3 * DAY)  # a failed job's leftover: no live row
-    old_orphan = put_object(f"clips/{uuid.uuid4().hex}.mp4", age_seconds=2 * DAY)
+    old_orphan = put_object(f"clips/uploads/{uuid.uuid4().hex}.mp4", age_seconds=2 * DAY)
     young_orphan = put_object(f"clips/{uuid.uuid4().hex}.mp4", age_seconds=12 * 3600)
     old_recording = put_object("recordings/meet/old.mp4", age_seconds=30 * DAY)  # not under clips/
 

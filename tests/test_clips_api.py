@@ -18,7 +18,7 @@ from webapp.clips.models import RecordingClip
 from webapp.extensions import db
 from webapp.storage import get_storage
 
-CLIP_KEY = re.compile(r"^clips/[0-9a-f]{32}\.(mp4|m4a)$")
+UPLOAD_KEY = re.compile(r"^clips/uploads/[0-9a-f]{32}\.(mp4|m4a)$")  # the prefix the bucket lifecycle expires
 CLIP_FIELDS = {"id", "type", "recording_id", "start_seconds", "end_seconds", "mode", "precise", "status",
                "size_bytes", "duration_seconds", "error", "created_at", "links"}
 
@@ -109,7 +109,7 @@ def stored(key):
 def local_clip_files(app):
     """Every file (temporary ones included) under the local backend's clips/ directory."""
     directory = Path(app.config["STORAGE_LOCAL_ROOT"]) / "clips"
-    return sorted(os.listdir(directory)) if directory.exists() else []
+    return sorted(path.relative_to(directory).as_posix() for path in directory.rglob("*") if path.is_file())
 
 
 def created(response):
@@ -152,7 +152,7 @@ def test_create_gives_a_clip_awaiting_upload_a_source_url_and_a_presigned_post(a
     upload = body["upload"]
     assert upload["url"].startswith("http://localhost/storage/upload?policy=")
     assert set(upload["fields"]) == {"key", "Content-Type"}
-    assert CLIP_KEY.match(upload["fields"]["key"]) and upload["fields"]["key"].endswith(".mp4")
+    assert UPLOAD_KEY.match(upload["fields"]["key"]) and upload["fields"]["key"].endswith(".mp4")
     assert upload["fields"]["Content-Type"] == "video/mp4"
     row = clip_row(clip["id"])
     assert row.status == "awaiting_upload" and row.storage_key == upload["fields"]["key"]
@@ -174,7 +174,7 @@ def test_create_accepts_the_edges_and_ignores_a_key_from_the_client(app, as_a, r
     assert (fractional["start_seconds"], fractional["end_seconds"]) == (0.25, 1.75)
     assert to_the_end["end_seconds"] == 20.0
     key = with_a_key["upload"]["fields"]["key"]
-    assert CLIP_KEY.match(key) and clip_row(with_a_key["clip"]["id"]).storage_key == key
+    assert UPLOAD_KEY.match(key) and clip_row(with_a_key["clip"]["id"]).storage_key == key
     assert stored("recordings/meet/evil.mp4") is None and stored("x.mp4") is None
     assert clip_count() == 4
 
@@ -402,7 +402,7 @@ def test_a_super_admin_clips_a_voice_call_into_an_m4a(app, login, people, media_
     clip, upload, row = new_clip(admin, call, 3, 13)
 
     assert clip["type"] == "voice" and clip["recording_id"] == call.id
-    assert upload["fields"]["key"].endswith(".m4a") and CLIP_KEY.match(upload["fields"]["key"])
+    assert upload["fields"]["key"].endswith(".m4a") and UPLOAD_KEY.match(upload["fields"]["key"])
     assert upload["fields"]["Content-Type"] == "audio/mp4"
     assert row.storage_key == upload["fields"]["key"] and row.user_id == people["admin"].id
     assert upload_local(admin, upload, cuts["voice10s"], filename="clip.m4a").status_code == 204
@@ -675,7 +675,7 @@ def test_s3_create_signs_a_post_limited_in_size_and_type(backend, app, as_a, rec
     clip, upload, row = new_clip(as_a, recording)
 
     assert upload["url"].startswith(s3_endpoint)
-    assert upload["fields"]["key"] == row.storage_key and CLIP_KEY.match(row.storage_key)
+    assert upload["fields"]["key"] == row.storage_key and UPLOAD_KEY.match(row.storage_key)
     assert upload["fields"]["Content-Type"] == "video/mp4"
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     assert {"Content-Type": "video/mp4"} in policy["conditions"]

@@ -139,7 +139,7 @@ def cleanup():
     return {"expired": len(expired), "orphans_deleted": len(dead)}
 
 
-_CLIP_KEY = re.compile(r"^clips/([0-9a-f]{32})(?:-ready)?\.\w+$")
+_CLIP_KEY = re.compile(r"^clips/(?:uploads/)?([0-9a-f]{32})(?:-ready)?\.\w+$")
 _CLIP_POSTER_KEY = re.compile(r"^posters/clip-([0-9a-f]{32})\.jpg$")
 
 

@@ -30,6 +30,8 @@ _CLIP_ID = re.compile(r"^[0-9a-f]{32}$")
 # A clip is a stream copy into MP4: an M4A when its recording has no picture.
 CLIP_EXTENSIONS = {"video": "mp4", "audio": "m4a"}
 CLIP_TYPES = {"video": "video/mp4", "audio": "audio/mp4"}
+# Where browsers upload clips before `complete` checks them; the bucket expires what is left here.
+UPLOAD_PREFIX = "clips/uploads/"
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -201,6 +203,9 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise, titl
     )
     if mode == "server":
         return _queue_server_clip(clip), None, None
+    # Browser uploads land under their own prefix, which the bucket's lifecycle rule expires
+    # (deploy/s3-lifecycle.json): complete copies a checked upload out of it.
+    clip.storage_key = f"{UPLOAD_PREFIX}{clip_id}.{CLIP_EXTENSIONS[media_kind]}"
     storage = get_storage()
     source_key = storage.key_for_url(recording.recording_url)
     source_size = recording.size_bytes
@@ -290,9 +295,9 @@ def finish(clip, size, media, key=None):
 
 
 def ready_key(upload_key):
-    """clips/<id>.mp4 -> clips/<id>-ready.mp4: a key no upload policy names."""
-    stem, _, ext = upload_key.rpartition(".")
-    return f"{stem}-ready.{ext}"
+    """clips/uploads/<id>.mp4 -> clips/<id>-ready.mp4: a key no upload policy names, out of the expiring prefix."""
+    stem, _, ext = upload_key.rpartition("/")[2].rpartition(".")
+    return f"clips/{stem}-ready.{ext}"
 
 
 def verify_clip_object(clip, info=None, key=None):
