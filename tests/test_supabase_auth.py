@@ -302,3 +302,34 @@ def test_unreachable_signing_keys_are_503_not_401(app, api):
     supabase._jwks_clients.clear()
     token = access_token(key=ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": "k"})
     assert_json_error(api.get("/api/livekit/recordings?type=meet", headers=bearer(token)), 503, "auth_unreachable")
+
+
+# --- the dashboard on another origin ---------------------------------------------------------------
+
+@pytest.mark.parametrize("app_config", [{**SUPABASE_CONFIG, "API_CORS_ORIGINS": ["https://app.example.com"]}])
+def test_the_dashboards_origin_may_call_the_api_with_a_bearer_token_and_no_other(app, api):
+    member = make_user("member@example.com")
+    make_recording(owner=member)
+    preflight = api.options("/api/share-links", headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert {"authorization", "content-type"} <= {h.strip().lower() for h in
+                                                  preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert "Access-Control-Allow-Credentials" not in preflight.headers  # bearer tokens only, never cookies
+
+    listed = api.get("/api/livekit/recordings?type=meet",
+                     headers={"Origin": "https://app.example.com", **bearer(access_token())})
+    assert listed.status_code == 200 and listed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+    other = api.options("/api/share-links", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    assert "Access-Control-Allow-Origin" not in api.get("/login", headers={"Origin": "https://app.example.com"}).headers
+
+
+@pytest.mark.parametrize("origins", [["*"], ["https://app.example.com/path"], ["app.example.com"]])
+def test_api_cors_origins_must_be_origins(origins, tmp_path):
+    from webapp import create_app
+    from tests.conftest import _test_config
+    with pytest.raises(RuntimeError, match="API_CORS_ORIGINS"):
+        create_app(_test_config("sqlite://", tmp_path, API_CORS_ORIGINS=origins), instance_path=str(tmp_path))

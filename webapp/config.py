@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -74,6 +75,7 @@ def load_config(instance_path):
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY") or None,
         "SUPABASE_URL": env("SUPABASE_URL", "").rstrip("/"),
         "SUPABASE_JWT_SECRET": env("SUPABASE_JWT_SECRET", ""),
+        "API_CORS_ORIGINS": _list(env("API_CORS_ORIGINS", "")),  # e.g. the dashboard, calling with bearer tokens
         "SUPABASE_SERVICE_KEY": env("SUPABASE_SERVICE_KEY", ""),
         "SUPABASE_BUCKET": env("SUPABASE_BUCKET", ""),
         "SIGNED_URL_TTL": _int("SIGNED_URL_TTL", 600),
@@ -132,5 +134,9 @@ def validate_config(config):
         raise RuntimeError("CLIP_MAX_SECONDS must be at least 1")
     if not 1 <= config["SHARE_MEDIA_TTL"] <= ttl:
         raise RuntimeError(f"SHARE_MEDIA_TTL must be 1..SIGNED_URL_TTL ({ttl}) seconds")
+    for origin in config.get("API_CORS_ORIGINS") or []:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+            raise RuntimeError(f"API_CORS_ORIGINS takes origins like https://app.example.com, got {origin!r}")
     if config["TRUST_PROXY_HOPS"] < 0:
         raise RuntimeError("TRUST_PROXY_HOPS must be 0 or more")

@@ -1,8 +1,9 @@
-"""The server's edges: trusted hosts and proxies, response headers, the CSRF token in templates."""
+"""The server's edges: trusted hosts and proxies, response headers, CORS for the API, the CSRF token in templates."""
 import json
 from urllib.parse import urlsplit
 
 from flask import request
+from flask_cors import CORS
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -35,6 +36,13 @@ def init_app(app):
     if hops:
         # The client address (rate limits) and scheme as the trusted proxies saw them; never the Host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+    if app.config.get("API_CORS_ORIGINS"):
+        # The dashboard on another origin calls the API with its Supabase access token. Never with
+        # cookies (no credentials): a cross-origin cookie call would be the CSRF we refuse elsewhere.
+        CORS(app, resources={r"/api/*": {"origins": app.config["API_CORS_ORIGINS"]}}, supports_credentials=False,
+             allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"], max_age=3600,
+             methods=["GET", "HEAD", "POST", "PATCH", "DELETE"])
 
     @app.context_processor
     def csrf_token_processor():
@@ -78,7 +86,10 @@ class TrustedHostsOnly:
 
 
 def _media_origins(config):
-    """Where presigned media URLs point: the S3 endpoint (or AWS) when the bucket is remote."""
+    """Where presigned media URLs point: the S3 endpoint (or AWS), or the Supabase project, when the bucket is remote."""
+    if config["STORAGE_BACKEND"] == "supabase":
+        parts = urlsplit(config["SUPABASE_URL"])
+        return f"{parts.scheme}://{parts.netloc}"
     if config["STORAGE_BACKEND"] != "s3":
         return ""
     endpoint = config.get("S3_ENDPOINT_URL")
