@@ -319,6 +319,25 @@ def s3_config(s3_endpoint, s3_bucket):
             "S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
+@pytest.fixture(scope="session")
+def supabase_server():
+    """The fake of Supabase Storage's REST API (tests/supabase_storage_server.py) over real HTTP."""
+    from tests.supabase_storage_server import FakeSupabaseStorage
+    server = FakeSupabaseStorage(buckets=()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def supabase_config(supabase_server):
+    """App settings for the supabase backend, on a new, empty bucket of the fake server."""
+    bucket = f"reclip-{uuid.uuid4().hex[:12]}"
+    supabase_server.create_bucket(bucket)
+    supabase_server.fail_with = None
+    return {"STORAGE_BACKEND": "supabase", "SUPABASE_URL": supabase_server.url,
+            "SUPABASE_SERVICE_KEY": supabase_server.service_key, "SUPABASE_BUCKET": bucket}
+
+
 class LiveServer:
     def __init__(self, app):
         self.app = app

@@ -9,7 +9,10 @@ from webapp import create_app
 from webapp.config import DEFAULT_PASSWORD_HASH, database_url, load_config
 
 ENV_VARS = ("SECRET_KEY", "DATABASE_URL", "STORAGE_BACKEND", "S3_BUCKET", "SIGNED_URL_TTL", "PUBLIC_BASE_URL",
-            "ALLOWED_PRODUCTS", "CLIP_MAX_SECONDS", "REDIS_URL")
+            "ALLOWED_PRODUCTS", "CLIP_MAX_SECONDS", "REDIS_URL", "SUPABASE_URL", "SUPABASE_SERVICE_KEY",
+            "SUPABASE_BUCKET")
+SUPABASE = {"STORAGE_BACKEND": "supabase", "SUPABASE_URL": "https://abc.supabase.co",
+            "SUPABASE_SERVICE_KEY": "service-key", "SUPABASE_BUCKET": "recordings"}
 
 
 @pytest.fixture(autouse=True)
@@ -52,10 +55,26 @@ def test_non_integer_setting_in_the_environment_is_refused(tmp_path, monkeypatch
         create_app({"TESTING": True, "SECRET_KEY": "x"}, instance_path=str(tmp_path / "instance"))
 
 
-@pytest.mark.parametrize("backend", ["supabase", "gcs", "", "LOCAL"])
+@pytest.mark.parametrize("backend", ["gcs", "", "LOCAL", "Supabase"])
 def test_unknown_storage_backend_is_refused(tmp_path, backend):
-    with pytest.raises(RuntimeError, match="STORAGE_BACKEND must be local or s3"):
+    with pytest.raises(RuntimeError, match="STORAGE_BACKEND must be local, s3 or supabase"):
         make_app(tmp_path, STORAGE_BACKEND=backend)
+
+
+@pytest.mark.parametrize("name", ["SUPABASE_URL", "SUPABASE_SERVICE_KEY", "SUPABASE_BUCKET"])
+def test_supabase_backend_without_its_settings_is_refused(tmp_path, name):
+    with pytest.raises(RuntimeError, match=f"STORAGE_BACKEND=supabase needs {name}$"):
+        make_app(tmp_path, **{**SUPABASE, name: ""})
+
+
+def test_supabase_backend_with_a_url_that_is_no_url_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="SUPABASE_URL must be the project's http"):
+        make_app(tmp_path, **{**SUPABASE, "SUPABASE_URL": "abc.supabase.co"})
+
+
+def test_supabase_backend_is_built_from_its_settings(tmp_path):
+    storage = make_app(tmp_path, **SUPABASE).extensions["storage"]
+    assert (storage.name, storage.url, storage.bucket) == ("supabase", "https://abc.supabase.co", "recordings")
 
 
 def test_s3_backend_without_a_bucket_is_refused(tmp_path):

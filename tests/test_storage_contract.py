@@ -1,8 +1,11 @@
-"""The storage interface, one contract for every backend: `local` (served by the app) and `s3` (moto
+"""The storage interface, one contract for every backend: `local` (served by the app), `s3` (moto
+over real HTTP) and `supabase` (tests/supabase_storage_server.py, a fake of Supabase Storage's REST API
 over real HTTP). What only one backend has (the local backend's routes and key checks, S3's policy
-and endpoints) is tested in test_storage_local.py and test_storage_s3.py."""
+and endpoints, Supabase's URLs and errors) is tested in test_storage_local.py, test_storage_s3.py and
+test_storage_supabase.py."""
 import io
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -14,7 +17,7 @@ DATA = bytes(range(256)) * 40  # 10 240 bytes, every offset recognisable
 KEY = "recordings/meet/sample.mp4"
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "supabase"])
 def backend(request):
     return request.param
 
@@ -27,7 +30,7 @@ def db_backend():
 
 @pytest.fixture
 def app_config(backend, request):
-    return request.getfixturevalue("s3_config") if backend == "s3" else {}
+    return request.getfixturevalue(f"{backend}_config") if backend != "local" else {}
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def stored(storage):
 
 @pytest.fixture
 def http(app):
-    """http(method, url, **kwargs) -> (status, headers, body): the app serves local URLs, moto S3 ones."""
+    """http(method, url, **kwargs) -> (status, headers, body): the app serves local URLs, a real server the rest."""
     def _http(method, url, headers=None, data=None, files=None):
         parts = urlsplit(url)
         if parts.netloc == "localhost":
@@ -59,6 +62,25 @@ def http(app):
         response = requests.request(method, url, headers=headers, data=data, files=files, timeout=10)
         return response.status_code, response.headers, response.content
     return _http
+
+
+def saved_name(headers):
+    """The file name a browser saves an attachment under (RFC 6266: filename* over filename), else None."""
+    value = headers.get("Content-Disposition", "")
+    if not value.startswith("attachment"):
+        return None
+    extended = re.search(r"filename\*=UTF-8''([^;\s]+)", value)
+    if extended:
+        return unquote(extended.group(1))
+    plain = re.search(r'filename="([^"]*)"', value)
+    return plain.group(1) if plain else None
+
+
+def upload(http, target, body, content_type):
+    """Send a file the way the browser does, to either shape of UploadTarget."""
+    if target.method == "PUT":
+        return http("PUT", target.url, headers=target.headers, data=body)
+    return http("POST", target.url, data=target.fields, files={"file": ("clip.mp4", body, content_type)})
 
 
 def signed(app, storage, **kwargs):
@@ -111,17 +133,26 @@ def test_copy_keeps_bytes_and_content_type_and_misses_cleanly(storage):
 
 @pytest.mark.parametrize("disposition", ["attachment", "inline"])
 def test_a_signed_url_serves_the_bytes_with_the_asked_disposition_and_type(app, storage, stored, http,
-                                                                           disposition):
+                                                                           disposition, backend):
     url = signed(app, storage, filename="Weekly sync.mp4", disposition=disposition, content_type="video/mp4")
     status, headers, body = http("GET", url)
     assert status == 200 and body == DATA
-    assert headers["Content-Disposition"] == f'{disposition}; filename="Weekly sync.mp4"'
+    assert saved_name(headers) == ("Weekly sync.mp4" if disposition == "attachment" else None)
+    if backend != "supabase":  # Supabase writes its own header (inline: none at all)
+        assert headers["Content-Disposition"] == f'{disposition}; filename="Weekly sync.mp4"'
     assert headers["Content-Type"] == "video/mp4"
+
+
+@pytest.mark.parametrize("filename", ["Café review ☕.mp4", "Team standup 0.05–0.20.mp4", "Q&A #3 + notes, 100.mp4",
+                                      "Bob's (final) clip.mp4"])
+def test_a_signed_url_names_a_file_with_any_characters(app, storage, stored, http, filename):
+    _status, headers, _body = http("GET", signed(app, storage, filename=filename))
+    assert saved_name(headers) == filename
 
 
 def test_a_signed_url_names_a_non_ascii_file(app, storage, stored, http):
     _status, headers, _body = http("GET", signed(app, storage, filename="Café review ☕.mp4"))
-    assert headers["Content-Disposition"].endswith("; filename*=UTF-8''Caf%C3%A9%20review%20%E2%98%95.mp4")
+    assert re.search(r"filename\*=UTF-8''Caf%C3%A9%20review%20%E2%98%95\.mp4(;|$)", headers["Content-Disposition"])
 
 
 def test_a_signed_url_answers_ranges(app, storage, stored, http):
@@ -131,12 +162,15 @@ def test_a_signed_url_answers_ranges(app, storage, stored, http):
     assert body == DATA[10:100]
 
 
-def test_a_signed_upload_stores_the_file_with_its_type(app, storage, http):
+def test_a_signed_upload_stores_the_file_with_its_type(app, storage, http, backend):
     with app.test_request_context():
         target = storage.signed_upload("clips/new.mp4", content_type="video/mp4", max_bytes=5000, ttl=600)
-    assert target.fields["key"] == "clips/new.mp4" and target.fields["Content-Type"] == "video/mp4"
-    status, _headers, _body = http("POST", target.url, data=target.fields,
-                                   files={"file": ("clip.mp4", DATA[:4000], "video/mp4")})
+    if target.method == "POST":
+        assert target.fields["key"] == "clips/new.mp4" and target.fields["Content-Type"] == "video/mp4"
+    else:
+        assert target.headers == {"Content-Type": "video/mp4"}
+    assert target.method == ("PUT" if backend == "supabase" else "POST")
+    status, _headers, _body = upload(http, target, DATA[:4000], "video/mp4")
     assert 200 <= status < 300
     info = storage.head("clips/new.mp4")
     assert (info.size, info.content_type) == (4000, "video/mp4")
@@ -148,7 +182,7 @@ def test_a_readable_source_is_what_ffmpeg_can_open(app, storage, media_dir, back
         storage.put(KEY, fh, content_type="video/mp4")
     with app.test_request_context():
         source = storage.readable_source(KEY, ttl=60)
-    assert ("://" in source) == (backend == "s3")  # a local file is read as a file, not over HTTP
+    assert ("://" in source) == (backend != "local")  # a local file is read as a file, not over HTTP
     assert probe(source if backend == "local" else _remote(source)).has_video
 
 

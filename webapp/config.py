@@ -125,11 +125,16 @@ def validate_config(config):
     if not 60 <= ttl <= 900:
         raise RuntimeError(f"SIGNED_URL_TTL must be 60..900 seconds, got {ttl}")
     backend = config["STORAGE_BACKEND"]
-    if backend not in {"local", "s3"}:
-        # Supabase Storage is reached through its S3 endpoint with STORAGE_BACKEND=s3.
-        raise RuntimeError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+    if backend not in {"local", "s3", "supabase"}:
+        # Supabase Storage either natively (supabase) or through its S3 endpoint (s3).
+        raise RuntimeError(f"STORAGE_BACKEND must be local, s3 or supabase, got {backend!r}")
     if backend == "s3" and not config["S3_BUCKET"]:
         raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+    missing = [name for name in ("SUPABASE_URL", "SUPABASE_SERVICE_KEY", "SUPABASE_BUCKET") if not config[name]]
+    if backend == "supabase" and missing:
+        raise RuntimeError(f"STORAGE_BACKEND=supabase needs {', '.join(missing)}")
+    if backend == "supabase" and not config["SUPABASE_URL"].startswith(("https://", "http://")):
+        raise RuntimeError("SUPABASE_URL must be the project's http(s) URL, like https://<ref>.supabase.co")
     if config["CLIP_MAX_SECONDS"] < 1:
         raise RuntimeError("CLIP_MAX_SECONDS must be at least 1")
     if not 1 <= config["SHARE_MEDIA_TTL"] <= ttl:

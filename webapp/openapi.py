@@ -64,6 +64,14 @@ SPEC = {
                 "title": {"type": ["string", "null"], "maxLength": 200,
                           "description": "default: the recording's title and the clip's times"},
                 "precise": {"type": "boolean", "default": False}}},
+            "Upload": {"description": "Where the browser sends the clip, then calls complete", "oneOf": [
+                {"title": "Presigned POST (local, S3)", "type": "object", "required": ["url", "fields"],
+                 "description": "multipart/form-data: every field, then the file as `file`",
+                 "properties": {"url": {"type": "string"}, "fields": {"type": "object"}}},
+                {"title": "Signed PUT (Supabase Storage)", "type": "object", "required": ["url", "method", "headers"],
+                 "description": "the file as the raw body, with these headers; size and type are checked by complete",
+                 "properties": {"url": {"type": "string"}, "method": {"const": "PUT"},
+                                "headers": {"type": "object", "additionalProperties": {"type": "string"}}}}]},
             "ShareLink": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "url": {"type": ["string", "null"]},
                 "target_type": {"type": "string", "enum": ["meet", "voice", "clip"]}, "target_id": {"type": "string"},
@@ -127,7 +135,7 @@ SPEC = {
                 "application/json": {"schema": {"$ref": "#/components/schemas/ClipRequest"}}}},
                 "responses": {"201": _json("Browser clip: upload it, then complete", {"type": "object", "properties": {
                     "clip": {"$ref": "#/components/schemas/Clip"}, "source_url": {"type": "string"},
-                    "upload": {"type": "object", "properties": {"url": {"type": "string"}, "fields": {"type": "object"}}}}}),
+                    "upload": {"$ref": "#/components/schemas/Upload"}}}),
                     "202": _json("Server clip queued", {"type": "object", "properties": {"clip": {"$ref": "#/components/schemas/Clip"}}}),
                     "422": _error("An external recording that is not a plain MP4, M4A or WebM file"),
                     "429": _error("Too many clips: the rate, pending uploads or server jobs (Retry-After)"),

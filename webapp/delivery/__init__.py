@@ -17,7 +17,7 @@ from webapp.delivery.relay import NOT_MEDIA, ExternalSourceRelay
 from webapp.errors import ApiError
 from webapp.media import EXTERNAL_FORMATS, RECORDING_FORMATS, REMOTE_PROTOCOLS, MediaError, MediaSource
 from webapp.security import MEDIA_CONTENT_SECURITY_POLICY
-from webapp.storage import get_storage
+from webapp.storage import ObjectMissing, get_storage
 from webapp.storage.disposition import content_disposition
 
 READER_TTL = 900  # ffmpeg may read a long recording for a while
@@ -80,7 +80,10 @@ def open_media(url_or_key, formats=RECORDING_FORMATS):
     storage = get_storage()
     key = storage.key_for_url(url_or_key)
     if key:
-        source = storage.readable_source(key, ttl=READER_TTL)
+        try:
+            source = storage.readable_source(key, ttl=READER_TTL)
+        except ObjectMissing:  # a backend that signs existing objects only (Supabase)
+            raise MediaError("The file is missing from storage.") from None
         yield MediaSource(source, protocols=REMOTE_PROTOCOLS, formats=formats) if "://" in source \
             else MediaSource(source, formats=formats)
         return

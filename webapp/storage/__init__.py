@@ -3,10 +3,11 @@ from flask import current_app
 
 from webapp.errors import error_response
 
-from webapp.storage.base import InvalidKey, ObjectInfo, Storage, StorageError, StorageUnavailable, UploadTarget
+from webapp.storage.base import (InvalidKey, ObjectInfo, ObjectMissing, Storage, StorageError, StorageUnavailable,
+                                 UploadTarget)
 
-__all__ = ["InvalidKey", "ObjectInfo", "Storage", "StorageError", "StorageUnavailable", "UploadTarget",
-           "build_storage", "get_storage", "init_app"]
+__all__ = ["InvalidKey", "ObjectInfo", "ObjectMissing", "Storage", "StorageError", "StorageUnavailable",
+           "UploadTarget", "build_storage", "get_storage", "init_app"]
 
 
 def build_storage(config):
@@ -19,6 +20,9 @@ def build_storage(config):
         from webapp.storage.s3 import S3Storage
         return S3Storage(config["S3_BUCKET"], endpoint_url=config["S3_ENDPOINT_URL"], region=config["S3_REGION"],
                          access_key=config["AWS_ACCESS_KEY_ID"], secret_key=config["AWS_SECRET_ACCESS_KEY"])
+    if backend == "supabase":
+        from webapp.storage.supabase import SupabaseStorage
+        return SupabaseStorage(config["SUPABASE_URL"], config["SUPABASE_SERVICE_KEY"], config["SUPABASE_BUCKET"])
     raise RuntimeError(f"unknown STORAGE_BACKEND {backend!r}")
 
 
@@ -29,6 +33,10 @@ def init_app(app):
     def handle_storage_unavailable(exc):
         app.logger.warning("storage unavailable: %s", exc)
         return error_response(503, "storage_unavailable", "Storage cannot be reached right now. Try again shortly.")
+
+    @app.errorhandler(ObjectMissing)
+    def handle_object_missing(exc):  # deleted between a check and the signing
+        return error_response(404, "media_missing", "The file is missing from storage.")
 
 
 def get_storage():

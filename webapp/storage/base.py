@@ -18,6 +18,10 @@ class InvalidKey(StorageError):
     """A key that could escape the storage root or is not a plain object name."""
 
 
+class ObjectMissing(StorageError):
+    """No such object, found out while signing: Supabase Storage signs URLs of existing objects only."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -29,12 +33,21 @@ class ObjectInfo:
 
 @dataclass(frozen=True)
 class UploadTarget:
-    """A presigned POST: send `fields` plus the file as multipart/form-data to `url`."""
+    """Where the browser sends one file: a presigned POST (`fields`, then the file, as multipart/form-data)
+    or a signed PUT (the file as the raw body, with `headers`)."""
 
     url: str
     fields: dict = field(default_factory=dict)
+    method: str = "POST"
+    headers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.method not in ("POST", "PUT"):
+            raise ValueError(f"an upload is a POST or a PUT, not {self.method!r}")
 
     def as_json(self):
+        if self.method == "PUT":
+            return {"url": self.url, "method": "PUT", "headers": dict(self.headers)}
         return {"url": self.url, "fields": dict(self.fields)}
 
 
