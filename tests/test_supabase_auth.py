@@ -196,12 +196,19 @@ def test_post_auth_supabase_gives_a_session_cookie(app):
     assert [r["id"] for r in listed] == [mine.id]
 
 
-def test_post_auth_supabase_takes_the_token_only_from_the_header(app):
+def test_post_auth_supabase_takes_a_json_body_but_never_a_form(app):
     browser = app.test_client()
-    in_a_form = browser.post("/auth/supabase", data={"access_token": access_token()})
-    assert in_a_form.status_code == 400  # no bearer header: a cookie-style POST, refused without its CSRF token
+    for body in ({"data": {"access_token": access_token()}},  # what a cross-site form could send
+                 {"data": json.dumps({"access_token": access_token()}), "content_type": "text/plain"},
+                 {"json": {"access_token": 42}}, {"json": ["x"]}, {}):
+        assert_json_error(browser.post("/auth/supabase", **body), 401, "invalid_token")
     assert_json_error(browser.post("/auth/supabase", headers=bearer(access_token(aud="x"))), 401, "invalid_token")
     assert browser.get("/api/livekit/recordings?type=meet").status_code == 401
+
+    make_user("member@example.com")
+    signed_in = browser.post("/auth/supabase", json={"access_token": access_token()})
+    assert signed_in.status_code == 200
+    assert browser.get("/api/livekit/recordings?type=meet").status_code == 200
 
 
 def test_the_login_page_offers_the_dashboard_sign_in(app, api):

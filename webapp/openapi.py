@@ -32,10 +32,14 @@ MEDIA_KIND = {"type": "string", "enum": list(MEDIA_KINDS), "description": "wheth
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Reclip API", "version": "1.0.0",
-             "description": "Play, download, clip and share meeting and call recordings. Session cookie auth; "
-                            "unsafe methods need the X-CSRFToken header (the page's meta csrf-token)."},
+             "description": "Play, download, clip and share meeting and call recordings. Session cookie auth "
+                            "(unsafe methods need the X-CSRFToken header: the page's meta csrf-token), or "
+                            "Authorization: Bearer <Supabase access token> when Supabase Auth is configured "
+                            "(no CSRF token then)."},
     "components": {
-        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                            "supabase": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                         "description": "The dashboard's Supabase Auth access token"}},
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
@@ -88,7 +92,7 @@ SPEC = {
                 "default": {"type": "boolean", "default": False}}},
         },
     },
-    "security": [{"session": []}],
+    "security": [{"session": []}, {"supabase": []}],
     "paths": {
         "/api/livekit/recordings": {"get": {
             "summary": "List recordings, newest first", "parameters": [
@@ -191,6 +195,15 @@ SPEC = {
             "responses": {"200": _json("Handled", {"type": "object", "properties": {
                 "status": {"type": "string"}, "skipped": {"type": "array", "items": {"type": "object"}}}}),
                           "400": _error("Bad event"), "401": _error("Bad signature"), "404": _error("Not configured")}}},
+        "/auth/supabase": {"post": {
+            "summary": "Exchange a Supabase access token (Authorization: Bearer, or JSON {access_token}) for a "
+                       "session cookie", "security": [],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"access_token": {"type": "string"}}}}}},
+            "responses": {"200": _json("Signed in", {"type": "object", "properties": {"user": {
+                "type": "object", "properties": {"email": {"type": "string"}, "super_admin": {"type": "boolean"}}}}}),
+                "401": _error("Missing, expired or invalid token"), "404": _error("Supabase Auth not configured"),
+                "409": _error("The email belongs to another dashboard account")}}},
         "/s/{token}/media": {"get": {"summary": "Inline media of a share link", "security": [], "parameters": [TOKEN_PARAM],
                                      "responses": {**REDIRECT, "404": _error("Unknown"), "410": _error("Revoked or expired")}}},
         "/s/{token}/download": {"get": {"summary": "Download through a share link", "security": [], "parameters": [TOKEN_PARAM],

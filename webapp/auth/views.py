@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import service, supabase
 from webapp.errors import ApiError
-from webapp.extensions import limiter
+from webapp.extensions import csrf, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -49,17 +49,22 @@ def supabase_page():
 
 
 @bp.post("/auth/supabase")
+@csrf.exempt  # only requests a cross-site page cannot send without CORS, which /auth/ never answers
 @limiter.limit("30 per minute")
 def supabase_exchange():
-    """A Supabase access token (Authorization: Bearer) for a Reclip session cookie.
-
-    Only from the header: a cross-site form cannot set it, so no one can sign a visitor in as someone else.
+    """A Supabase access token for a Reclip session cookie: `Authorization: Bearer <token>`, or a JSON
+    body `{"access_token": ...}` sent as application/json. A cross-site form can send neither, so no
+    page elsewhere can sign a visitor in as someone else.
     """
     if not supabase.is_configured():
         raise ApiError(404, "not_found", "Supabase Auth is not configured here.")
     token = supabase.bearer_token(request.headers)
-    if token is None:
-        raise ApiError(401, "invalid_token", "Send the Supabase access token as Authorization: Bearer <token>.")
+    if token is None and request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise ApiError(401, "invalid_token", "Send the Supabase access token as Authorization: Bearer <token>, "
+                                             'or as JSON {"access_token": "<token>"}.')
     user = supabase.authenticate_token(token)
     session.pop("csrf_token", None)  # a token seen before login is worthless after it
     login_user(user)
