@@ -1,4 +1,5 @@
-"""Cutting clips in the browser with FFmpeg.wasm, in real headless Chromium, on local and S3 storage."""
+"""Cutting clips in the browser with FFmpeg.wasm, in real headless Chromium, on local, S3 and Supabase storage
+(moto's S3 and the fake of Supabase Storage's REST API, both over real HTTP on another origin)."""
 import pytest
 from playwright.sync_api import expect
 
@@ -17,13 +18,15 @@ CLIPS_API = "/api/livekit/recordings/clips"
 
 @pytest.fixture
 def app_config(request):
-    """Local storage by default; `@pytest.mark.parametrize("app_config", ["s3"], indirect=True)` for moto's S3."""
-    if getattr(request, "param", "local") == "s3":
-        return dict(request.getfixturevalue("s3_config"))
+    """Local storage by default; `@pytest.mark.parametrize("app_config", ["s3"], indirect=True)` for moto's S3,
+    ["supabase"] for the fake Supabase Storage (its signed PUT upload)."""
+    backend = getattr(request, "param", "local")
+    if backend in ("s3", "supabase"):
+        return dict(request.getfixturevalue(f"{backend}_config"))
     return {}
 
 
-both_storages = pytest.mark.parametrize("app_config", ["local", "s3"], indirect=True)
+every_storage = pytest.mark.parametrize("app_config", ["local", "s3", "supabase"], indirect=True)
 
 
 def open_editor(page, title):
@@ -71,12 +74,13 @@ def download_clip(page, row, tmp_path):
     return path
 
 
-@both_storages
-def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, page, media_dir, tmp_path):
+@every_storage
+def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, page, media_dir, tmp_path, request):
     owner = make_user()
-    make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
+    title = "Bob's Q&A #3 (final) + café"  # every backend's signed URL must carry this name to the download
+    make_recording(owner=owner, file=media_dir / "sample.mp4", title=title)
     log_in(page, live_server, owner.email)
-    row = open_editor(page, "Standup")
+    row = open_editor(page, title)
     record_steps(row)
 
     generate(row, "3", "13")
@@ -89,7 +93,7 @@ def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, 
                      "Trimming (reading only the parts it needs)", "Uploading", "Checking the clip"]
 
     path = download_clip(page, row, tmp_path)
-    assert path.suffix == ".mp4"
+    assert path.name == f"{title} 0.03–0.13.mp4"
     media = probe(str(path))
     assert media.has_video and media.has_audio
     assert media.duration_seconds == pytest.approx(10, abs=2.5)
@@ -99,10 +103,18 @@ def test_meet_clip_is_cut_uploaded_and_downloaded(app, app_config, live_server, 
     storage = get_storage()
     assert storage.name == app_config.get("STORAGE_BACKEND", "local")
     assert storage.head(clip.storage_key).size == path.stat().st_size  # what was downloaded is what was uploaded
+    if storage.name == "supabase":  # the page PUT the clip to the signed URL and read the recording by ranges
+        seen = [(method, path, headers.get("Origin"), headers.get("Range"))
+                for method, path, headers in request.getfixturevalue("supabase_server").requests]
+        uploads = [m for m, p, origin, _ in seen if "/object/upload/sign/" in p and clip.id in p and origin]
+        assert uploads == ["OPTIONS", "PUT"]
+        recording_key = storage.key_for_url(clip.recording_url)
+        assert any(m == "GET" and f"/object/sign/{storage.bucket}/{recording_key}?" in p and origin and rng
+                   for m, p, origin, rng in seen)
     assert page.console_errors == []
 
 
-@both_storages
+@every_storage
 def test_voice_clip_is_audio_m4a(app, live_server, page, media_dir, tmp_path):
     admin = make_user(super_admin=True)
     make_recording("voice", file=media_dir / "sample.m4a", title="Support call")
@@ -196,19 +208,27 @@ def test_invalid_times_show_an_error_and_send_nothing(app, live_server, page, me
     assert page.console_errors == []
 
 
-@both_storages
+@every_storage
 def test_refused_upload_says_why_and_deletes_the_clip(app, live_server, page, media_dir, app_config):
     owner = make_user()
     make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
     log_in(page, live_server, owner.email)
     row = open_editor(page, "Standup")
-    upload_url = app_config["S3_ENDPOINT_URL"] + "/" if app_config else f"{live_server.url}/storage/upload"
+    backend = app_config.get("STORAGE_BACKEND", "local")
+    upload_url = {"local": f"{live_server.url}/storage/upload", "s3": app_config.get("S3_ENDPOINT_URL", "") + "/",
+                  "supabase": f"{app_config.get('SUPABASE_URL')}/storage/v1/object/upload/sign/"}[backend]
+    method = "PUT" if backend == "supabase" else "POST"
     refused = []
 
     def refuse(route):
-        if route.request.method != "POST":
+        if route.request.method != method:
             return route.continue_()
         refused.append(route.request.url)
+        if backend == "supabase":  # storage-api's answer: HTTP 400, the real status in the body
+            return route.fulfill(status=400, content_type="application/json",
+                                 headers={"Access-Control-Allow-Origin": "*"},
+                                 body='{"statusCode":"400","code":"InvalidJWT","error":"InvalidJWT",'
+                                      '"message":"jwt expired"}')
         route.fulfill(status=403, content_type="application/xml", headers={"Access-Control-Allow-Origin": "*"},
                       body="<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
                            "<Message>Invalid according to Policy: Policy expired.</Message></Error>")
@@ -222,13 +242,13 @@ def test_refused_upload_says_why_and_deletes_the_clip(app, live_server, page, me
 
     alert = row.get_by_role("alert")
     expect(alert).to_contain_text("Uploading failed")
-    expect(alert).to_contain_text("Policy expired")
+    expect(alert).to_contain_text("jwt expired" if backend == "supabase" else "Policy expired")
     expect(row.get_by_text("Clip ready")).to_have_count(0)
     expect(row.locator(".clip")).to_have_count(0)
     db.session.expire_all()
     assert db.session.query(RecordingClip).count() == 0
     # Chromium logs the refused request itself; nothing else may go wrong.
-    assert [error for error in page.console_errors if "403" not in error] == []
+    assert [error for error in page.console_errors if "403" not in error and "400" not in error] == []
 
     page.unroute(f"{upload_url}**")  # the person tries again, and this time it works
     row.get_by_role("button", name="Generate clip").click()

@@ -81,30 +81,48 @@ export async function fetchBlob(url, { onProgress = () => {}, total = 0, signal,
   return new Blob(chunks, { type: response.headers.get('Content-Type') ?? '' });
 }
 
-// The presigned POST: fields first, then the file, like S3 wants; progress as it goes.
+// Send the clip to the bucket, in the shape the server signed: a presigned POST `{url, fields}` (fields
+// first, then the file, like S3 wants) or a signed PUT `{url, method: 'PUT', headers}` of the raw file
+// (Supabase Storage). Progress as it goes.
 export function uploadFile(upload, blob, { onProgress = () => {}, filename = 'clip.mp4' } = {}) {
   return new Promise((resolve, reject) => {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-    form.append('file', blob, filename);
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', upload.url);
+    let body = blob;
+    if (upload.method === 'PUT') {
+      xhr.open('PUT', upload.url);
+      for (const [name, value] of Object.entries(upload.headers ?? {})) xhr.setRequestHeader(name, value);
+    } else {
+      body = new FormData();
+      for (const [name, value] of Object.entries(upload.fields)) body.append(name, value);
+      body.append('file', blob, filename);
+      xhr.open('POST', upload.url);
+    }
     xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : blob.size);
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
-      let message = `The upload was refused (${xhr.status}).`;
-      try {
-        message = JSON.parse(xhr.responseText).error.message ?? message;
-      } catch {  // S3 answers <Error><Code>..</Code><Message>..</Message></Error>
-        const reason = new DOMParser().parseFromString(xhr.responseText, 'application/xml')
-          .querySelector('Error > Message')?.textContent;
-        if (reason) message = `The storage refused the upload (${xhr.status}): ${reason}`;
-      }
-      reject(new ApiError(xhr.status, 'upload_failed', message));
+      reject(new ApiError(xhr.status, 'upload_failed', uploadRefusal(xhr)));
     };
     xhr.onerror = () => reject(new ApiError(0, 'upload_failed', 'The upload failed. Check your connection and try again.'));
-    xhr.send(form);
+    xhr.send(body);
   });
+}
+
+// Why the bucket refused: our own {error: {message}}, Supabase's {statusCode, error, message} (its real
+// status is in the body; the HTTP status is 400) or S3's <Error><Message>..</Message></Error>.
+function uploadRefusal(xhr) {
+  let data = null;
+  try {
+    data = JSON.parse(xhr.responseText);
+  } catch {
+    const reason = new DOMParser().parseFromString(xhr.responseText, 'application/xml')
+      .querySelector('Error > Message')?.textContent;
+    if (reason) return `The storage refused the upload (${xhr.status}): ${reason}`;
+  }
+  if (typeof data?.error === 'object' && data.error?.message) return data.error.message;
+  if (typeof data?.message === 'string' && data.message) {
+    return `The storage refused the upload (${data.statusCode ?? xhr.status}): ${data.message}`;
+  }
+  return `The upload was refused (${xhr.status}).`;
 }
 
 export const createShareLink = (body) => request('/api/share-links', { method: 'POST', body });
