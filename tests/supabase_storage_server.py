@@ -107,12 +107,12 @@ class FakeSupabaseStorage:
 
     # --- WSGI ----------------------------------------------------------------------------------
     def wsgi(self, environ, start_response):
-        request = Request(environ)
-        self.requests.append((request.method, request.full_path, dict(request.headers)))
-        try:
-            response = self.dispatch(request)
-        except StorageFailure as failure:
-            response = failure.response()
+        with Request(environ) as request:  # closes the parsed upload's temporary file
+            self.requests.append((request.method, request.full_path, dict(request.headers)))
+            try:
+                response = self.dispatch(request)
+            except StorageFailure as failure:
+                response = failure.response()
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED
         return response(environ, start_response)

@@ -22,12 +22,6 @@ KEY = "recordings/meet/sample.mp4"
 
 
 @pytest.fixture
-def db_backend():
-    """Storage never touches the database: once, on SQLite, is enough (the app tests below too)."""
-    return "sqlite"
-
-
-@pytest.fixture
 def supabase(supabase_config):
     storage = build_storage(supabase_config)
     assert isinstance(storage, SupabaseStorage)

@@ -55,7 +55,9 @@ class SupabaseStorage(Storage):
     def signed_download_url(self, key, *, filename, disposition="attachment", content_type=None, ttl):
         # storage3 2.34.1 appends the name form-encoded (yarl): a space as +, & # + % and non-ASCII
         # escaped, which Supabase's query parser decodes back; safe_filename drops quotes and controls.
-        options = {"download": safe_filename(filename)} if disposition == "attachment" else None
+        if disposition not in ("attachment", "inline"):
+            raise ValueError(f"disposition must be attachment or inline, not {disposition!r}")
+        options = {"download": safe_filename(filename)} if disposition == "attachment" else None  # inline: no name
         signed = self._call(self.files.create_signed_url, check_key(key), int(ttl), options, missing=key)
         return signed["signedURL"]
 
