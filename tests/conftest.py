@@ -28,7 +28,8 @@ CHROMIUM = "/usr/bin/chromium"
 # Tests hash with a cheap scrypt so that logins are fast; the production cost is tested on its own.
 TEST_PASSWORD_HASH = "scrypt:1024:8:1"
 SIX_HOURS = 6 * 3600
-TABLES = ("share_links", "recording_clips", "meet_rooms", "voice_calls", "users")
+TABLES = ("publications", "social_exports", "social_destinations", "social_connections", "share_links",
+          "recording_clips", "meet_rooms", "voice_calls", "users")
 
 
 def pytest_configure(config):

@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import auth, jobs, security, storage
+from webapp.social import oauth as social_oauth
 from webapp.config import PROJECT_ROOT, instance_path as default_instance_path, load_config, load_secret_key, validate_config
 from webapp.errors import SafeJSONProvider, register_errorhandlers
 from webapp.extensions import csrf, db, limiter, migrate
@@ -39,6 +40,7 @@ def register_extensions(app):
     auth.init_app(app)
     storage.init_app(app)
     jobs.init_app(app)
+    social_oauth.init_app(app)
     from webapp import tasks  # the composition of every feature's jobs
     tasks.init_app(app)
 
@@ -55,9 +57,11 @@ def register_blueprints(app):
     from webapp.recordings.cli import bp as recordings_cli, demo_bp
     from webapp.recordings.views import bp as recordings_views
     from webapp.shares.views import bp as shares_views
+    from webapp.social.cli import bp as social_cli
+    from webapp.social.views import bp as social_views
     from webapp.storage.views import bp as storage_views
 
     blueprints = (auth_views, users_cli, library_views, recordings_views, recordings_cli, demo_bp, clips_views, clips_cli,
-                  wasm_files, shares_views, storage_views, health_views, openapi_doc)
+                  wasm_files, shares_views, social_views, social_cli, storage_views, health_views, openapi_doc)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

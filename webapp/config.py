@@ -4,10 +4,12 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PASSWORD_HASH = "scrypt:131072:8:1"  # OWASP: N=2^17, r=8, p=1
+META_GRAPH_VERSION = "v24.0"  # Meta's Graph API version that Reclip is written against
 
 
 def _bool(value, default=False):
@@ -22,6 +24,14 @@ def _int(name, default):
         return int(raw) if raw.strip() else default
     except ValueError:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name, default):
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw.strip() else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from None
 
 
 def _list(raw):
@@ -96,6 +106,21 @@ def load_config(instance_path):
         "LIVEKIT_API_SECRET": env("LIVEKIT_API_SECRET") or None,
         "LIVEKIT_DEFAULT_PRODUCT": (env("LIVEKIT_DEFAULT_PRODUCT") or "").strip().lower() or None,
         "PUBLIC_BASE_URL": public_base_url,
+        # Post for me (webapp/social/): each platform is off until its keys are set.
+        "META_APP_ID": env("META_APP_ID") or None,
+        "META_APP_SECRET": env("META_APP_SECRET") or None,
+        "META_GRAPH_URL": (env("META_GRAPH_URL") or f"https://graph.facebook.com/{META_GRAPH_VERSION}").rstrip("/"),
+        "META_OAUTH_URL": (env("META_OAUTH_URL") or f"https://www.facebook.com/{META_GRAPH_VERSION}").rstrip("/"),
+        "TIKTOK_CLIENT_KEY": env("TIKTOK_CLIENT_KEY") or None,
+        "TIKTOK_CLIENT_SECRET": env("TIKTOK_CLIENT_SECRET") or None,
+        "TIKTOK_API_URL": (env("TIKTOK_API_URL") or "https://open.tiktokapis.com").rstrip("/"),
+        "TIKTOK_AUTH_URL": env("TIKTOK_AUTH_URL") or "https://www.tiktok.com/v2/auth/authorize/",
+        "TIKTOK_DIRECT_POST": _bool(env("TIKTOK_DIRECT_POST")),  # the app passed TikTok's audit
+        "TOKEN_ENCRYPTION_KEYS": [key.strip() for key in (env("TOKEN_ENCRYPTION_KEYS") or "").split(",") if key.strip()],
+        "SOCIAL_POLL_SECONDS": _float("SOCIAL_POLL_SECONDS", 5.0),
+        "SOCIAL_POLL_TIMEOUT": _int("SOCIAL_POLL_TIMEOUT", 600),
+        "SOCIAL_RETRY_DELAY": _int("SOCIAL_RETRY_DELAY", 30),
+        "SOCIAL_BACKOFF_SECONDS": _float("SOCIAL_BACKOFF_SECONDS", 1.0),
         "ALLOWED_PRODUCTS": _list(env("ALLOWED_PRODUCTS", "tipjar,m10")),
         "PROXY_ALLOWED_HOSTS": _list(env("PROXY_ALLOWED_HOSTS", "")),
         "PROXY_ALLOW_PRIVATE_ADDRESSES": _bool(env("PROXY_ALLOW_PRIVATE_ADDRESSES")),
@@ -143,5 +168,14 @@ def validate_config(config):
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
             raise RuntimeError(f"API_CORS_ORIGINS takes origins like https://app.example.com, got {origin!r}")
+    if (config.get("META_APP_ID") or config.get("TIKTOK_CLIENT_KEY")) and not config.get("TOKEN_ENCRYPTION_KEYS"):
+        raise RuntimeError("Connected accounts keep platform tokens encrypted: set TOKEN_ENCRYPTION_KEYS "
+                           "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+    for key in config.get("TOKEN_ENCRYPTION_KEYS") or []:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise RuntimeError("TOKEN_ENCRYPTION_KEYS must be Fernet keys (Fernet.generate_key()), "
+                               "comma-separated, the newest first") from None
     if config["TRUST_PROXY_HOPS"] < 0:
         raise RuntimeError("TRUST_PROXY_HOPS must be 0 or more")

@@ -83,6 +83,20 @@ SPEC = {
                 "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
                 "allow_download": {"type": "boolean"}, "has_password": {"type": "boolean"},
                 "is_default": {"type": "boolean"}, "view_count": {"type": "integer"}}},
+            "Destination": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "platform": {"type": "string", "enum": ["facebook", "instagram", "tiktok"]},
+                "name": {"type": "string"}, "label": {"type": "string"},
+                "status": {"type": "string", "enum": ["active", "needs_reconnect"]}}},
+            "Publication": {"type": "object", "properties": {
+                "id": {"type": "string"}, "platform": {"type": "string"}, "destination": {"type": "string"},
+                "target_type": {"type": "string", "enum": ["clip", "meet", "voice"]}, "target_id": {"type": "string"},
+                "shape": {"type": "string", "enum": ["original", "vertical", "square"]},
+                "fill": {"type": "string", "enum": ["blur", "crop"]},
+                "status": {"type": "string", "enum": ["queued", "exporting", "uploading", "processing", "published",
+                                                      "inbox", "failed"]},
+                "message": {"type": "string"}, "permalink": {"type": ["string", "null"]},
+                "error": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+                "links": {"type": "object"}}},
             "ShareLinkRequest": {"type": "object", "required": ["target_type", "target_id"], "properties": {
                 "target_type": {"type": "string", "enum": ["meet", "voice", "clip"]},
                 "target_id": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
@@ -188,6 +202,46 @@ SPEC = {
             "summary": "Revoke", "parameters": [{"name": "link_id", "in": "path", "required": True,
                                                  "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
             "responses": {"204": {"description": "Revoked"}, **COMMON_ERRORS}}},
+        "/api/social/destinations": {"get": {
+            "summary": "Where the person may post: the configured platforms and their connected destinations",
+            "responses": {"200": _json("Destinations", {"type": "object", "properties": {
+                "platforms": {"type": "array", "items": {"type": "string"}},
+                "destinations": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}},
+                "connect_url": {"type": "string"}}}), **COMMON_ERRORS}}},
+        "/api/social/destinations/{destination_id}/creator-info": {"get": {
+            "summary": "TikTok's creator info for the Post form (privacy options, longest video, what is disabled)",
+            "parameters": [{"name": "destination_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": _json("Creator info", {"type": "object"}),
+                          "409": _error("The connection must be reconnected"), "502": _error("TikTok failed"),
+                          **COMMON_ERRORS}}},
+        "/api/social/publications": {
+            "post": {"summary": "Post a ready clip (or a recording) to a connected destination, in a shape",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["target_type", "target_id", "destination_id"], "properties": {
+                             "target_type": {"type": "string", "enum": ["clip", "meet", "voice"]},
+                             "target_id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                             "destination_id": {"type": "integer"},
+                             "shape": {"type": "string", "enum": ["original", "vertical", "square"], "default": "original"},
+                             "fill": {"type": "string", "enum": ["blur", "crop"], "default": "blur"},
+                             "caption": {"type": "string"}, "privacy_level": {"type": "string"}}}}}},
+                     "responses": {"202": _json("Queued", {"type": "object", "properties": {
+                         "publication": {"$ref": "#/components/schemas/Publication"}}}),
+                         "409": _error("Not ready, platform off, or the connection must be reconnected"),
+                         "429": _error("Too many posts on their way"), **COMMON_ERRORS,
+                         "503": _error("Queue unreachable")}},
+            "get": {"summary": "The person's posts of a clip or recording", "parameters": [
+                {"name": "target_type", "in": "query", "required": True,
+                 "schema": {"type": "string", "enum": ["clip", "meet", "voice"]}},
+                {"name": "target_id", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("Posts", {"type": "object", "properties": {"publications": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/Publication"}}}}), **COMMON_ERRORS}}},
+        "/api/social/publications/{publication_id}": {"parameters": [{"name": "publication_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}], "get": {
+            "summary": "One post and its status", "responses": {"200": _json("The post", {"type": "object", "properties": {
+                "publication": {"$ref": "#/components/schemas/Publication"}}}), **COMMON_ERRORS}}},
+        "/api/social/publications/{publication_id}/retry": {"parameters": [{"name": "publication_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}], "post": {
+            "summary": "Try a failed post again", "responses": {"202": _json("Queued again", {"type": "object"}),
+                                                               "409": _error("Not failed"), **COMMON_ERRORS}}},
         "/api/livekit/webhook": {"post": {
             "summary": "LiveKit Egress webhook: Authorization is a JWT (HS256, iss = LIVEKIT_API_KEY) whose sha256 "
                        "claim is the base64 SHA-256 of the body; egress_ended registers the recording",

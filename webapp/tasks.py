@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue_poster, enqueue_timeline
 from webapp.media import MP4_FORMATS, RECORDING_FORMATS
 from webapp.recordings.models import RECORDING_MODELS
+from webapp.social import publish
 
 POSTER_TARGETS = {"clip": RecordingClip, **RECORDING_MODELS}
 
@@ -77,10 +78,15 @@ def register(queue, app):
     def make_timeline_task(source_type, recording_id):
         return make_timeline(source_type, recording_id)
 
+    @queue.task(retries=publish.MAX_ATTEMPTS, retry_delay=app.config["SOCIAL_RETRY_DELAY"], name="publish")
+    @in_app_context
+    def publish_task(publication_id):
+        return publish.run(publication_id)
+
     @queue.periodic_task(crontab(minute="*"), name="recover_stalled_clips")
     @in_app_context
     def recover_stalled_clips():
-        return clip_jobs.recover_stalled()
+        return clip_jobs.recover_stalled() + publish.recover_stalled()
 
     @queue.periodic_task(crontab(minute="*/15"), name="cleanup_clips")
     @in_app_context
@@ -91,7 +97,8 @@ def register(queue, app):
     @in_app_context
     def recover_on_start():
         clip_jobs.recover_stalled()
+        publish.recover_stalled()
         requeue_unfinished_previews()
 
-    return {"cut_clip": cut_clip, "make_poster": make_poster_task, "make_timeline": make_timeline_task, "recover_stalled_clips": recover_stalled_clips,
+    return {"cut_clip": cut_clip, "publish": publish_task, "make_poster": make_poster_task, "make_timeline": make_timeline_task, "recover_stalled_clips": recover_stalled_clips,
             "cleanup_clips": cleanup_clips}

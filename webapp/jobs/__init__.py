@@ -36,6 +36,11 @@ def enqueue_timeline(source_type, recording_id):
     return _enqueue("make_timeline", source_type, recording_id)
 
 
+def enqueue_publish(publication_id):
+    """Queue (or queue again) the job that posts a clip to a platform."""
+    return _enqueue("publish", publication_id)
+
+
 def enqueue_poster(kind, target_id):
     """Queue the poster of a recording (kind meet or voice) or a clip (kind clip)."""
     return _enqueue("make_poster", kind, target_id)
