@@ -207,13 +207,15 @@ SPEC = {
             "responses": {"200": _json("Destinations", {"type": "object", "properties": {
                 "platforms": {"type": "array", "items": {"type": "string"}},
                 "destinations": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}},
-                "connect_url": {"type": "string"}}}), **COMMON_ERRORS}}},
+                "connect_url": {"type": "string"},
+                "tiktok_direct_post": {"type": "boolean"}}}), **COMMON_ERRORS}}},
         "/api/social/destinations/{destination_id}/creator-info": {"get": {
             "summary": "TikTok's creator info for the Post form (privacy options, longest video, what is disabled)",
             "parameters": [{"name": "destination_id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 1}}],
             "responses": {"200": _json("Creator info", {"type": "object"}),
-                          "409": _error("The connection must be reconnected"), "502": _error("TikTok failed"),
+                          "409": _error("The connection must be reconnected, or TikTok posts go to the inbox here "
+                                        "(inbox_only)"), "502": _error("TikTok failed"),
                           **COMMON_ERRORS}}},
         "/api/social/publications": {
             "post": {"summary": "Post a ready clip (or a recording) to a connected destination, in a shape",

@@ -179,6 +179,10 @@ def creator_info(destination):
     """TikTok's creator_info for the Post form (privacy options, the longest video, what is disabled)."""
     if destination.platform != "tiktok":
         raise ApiError(400, "not_tiktok", "Only a TikTok account has creator info.")
+    if not current_app.config.get("TIKTOK_DIRECT_POST"):
+        # creator_info needs video.publish, which an inbox-only connection was never granted: TikTok would
+        # answer scope_not_authorized and the connection would wrongly be marked for reconnecting.
+        raise ApiError(409, "inbox_only", "TikTok posts go to the TikTok inbox here; there are no direct-post options.")
     return _with_token(destination.connection, tiktok.creator_info)
 
 

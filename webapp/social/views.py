@@ -86,7 +86,9 @@ def destinations():
     return jsonify({"platforms": service.available_platforms(),
                     "destinations": [service.serialize_destination(d) for d in service.destinations_of(current_user)
                                      if d.platform in service.available_platforms()],
-                    "connect_url": url_for("social.connections_page")})
+                    "connect_url": url_for("social.connections_page"),
+                    # The Post form asks creator_info (scope video.publish) only when TikTok posts directly.
+                    "tiktok_direct_post": bool(current_app.config.get("TIKTOK_DIRECT_POST"))})
 
 
 @bp.get("/api/social/destinations/<int(max=2147483647):destination_id>/creator-info")
