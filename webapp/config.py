@@ -9,7 +9,7 @@ from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PASSWORD_HASH = "scrypt:131072:8:1"  # OWASP: N=2^17, r=8, p=1
-META_GRAPH_VERSION = "v24.0"  # Meta's Graph API version that Reclip is written against
+META_GRAPH_VERSION = "v26.0"  # Meta's Graph API version Reclip is written against (released July 29, 2026)
 
 
 def _bool(value, default=False):

@@ -14,7 +14,7 @@ from werkzeug.wsgi import get_host
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
     "style-src 'self'; img-src 'self' data: blob: {media}; media-src 'self' blob: {media}; "
-    "connect-src 'self' blob: {media}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "connect-src 'self' blob: {media}; object-src 'none'; base-uri 'self'; form-action 'self' {forms}; "
     "frame-ancestors 'none'"
 )
 # Media bytes served from our origin (proxied or from the local backend) can never act as a document.
@@ -25,7 +25,8 @@ LOCAL_HOSTS = ["localhost", "127.0.0.1"]
 
 def init_app(app):
     media_origins = _media_origins(app.config)
-    csp = CONTENT_SECURITY_POLICY.format(media=media_origins).replace("  ", " ")
+    csp = CONTENT_SECURITY_POLICY.format(media=media_origins, forms=_oauth_origins(app.config))
+    csp = csp.replace("  ", " ").replace(" ;", ";")
     public_base_url = app.config.get("PUBLIC_BASE_URL", "")
     hsts = public_base_url.startswith("https://")
     if not app.config.get("TRUSTED_HOSTS"):
@@ -83,6 +84,16 @@ class TrustedHostsOnly:
                 body = json.dumps({"error": {"code": "untrusted_host", "message": "This host is not served here."}})
                 return Response(body, status=400, mimetype="application/json")(environ, start_response)
         return self.wsgi_app(environ, start_response)
+
+
+def _oauth_origins(config):
+    """Where Connect sends the browser: Chrome applies form-action to the redirect after a form POST too."""
+    urls = []
+    if config.get("META_APP_ID"):
+        urls.append(config["META_OAUTH_URL"])
+    if config.get("TIKTOK_CLIENT_KEY"):
+        urls.append(config["TIKTOK_AUTH_URL"])
+    return " ".join(sorted({f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" for url in urls}))
 
 
 def _media_origins(config):
