@@ -6,7 +6,6 @@ from flask import current_app, url_for
 
 from webapp.social import meta, tiktok
 
-oauth = OAuth()
 PROVIDER_LABELS = {"meta": "Facebook and Instagram", "tiktok": "TikTok"}
 
 
@@ -21,7 +20,9 @@ def configured_providers(config=None):
 
 
 def init_app(app):
-    oauth.init_app(app)
+    # A registry of its own per app: Authlib's registry caches each client with the settings it was first
+    # registered with, so a module-wide one would hand a second app the first app's URLs and keys.
+    oauth = OAuth(app)
     config = app.config
     if "meta" in configured_providers(config):
         oauth.register(
@@ -44,7 +45,7 @@ def init_app(app):
 
 
 def client(provider):
-    return oauth.create_client(provider)
+    return current_app.extensions["authlib.integrations.flask_client"].create_client(provider)
 
 
 def redirect_uri(provider):

@@ -1,0 +1,224 @@
+"""Post for me, end to end: the real app (its OAuth round trip, API, publishing job and CLI) against the
+contract doubles of Meta and TikTok (tests/doubles), over real HTTP. Nothing of Reclip is mocked; the
+doubles refuse what the platforms document that they refuse.
+
+The app is served by `live_server` so that the doubles can fetch /social/media/<token>.mp4 from
+PUBLIC_BASE_URL, as Instagram and Facebook fetch a video_url / file_url.
+"""
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from tests.conftest import run_queued_jobs
+from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401 (fixtures)
+from tests.factories import make_ready_clip, make_recording, make_user
+from webapp.extensions import db
+from webapp.social import crypto
+from webapp.social.models import Publication, SocialConnection, SocialDestination
+
+OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def app_config(meta_double, tiktok_double):
+    return {"META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
+            "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
+            "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
+            "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
+            "TOKEN_ENCRYPTION_KEYS": [OLD_KEY],
+            # Short waits: the doubles answer at once; a poll or a backoff need not last seconds here.
+            "SOCIAL_POLL_SECONDS": 0.05, "SOCIAL_POLL_TIMEOUT": 20, "SOCIAL_BACKOFF_SECONDS": 0.05,
+            "SOCIAL_RETRY_DELAY": 0}
+
+
+@pytest.fixture
+def server(app, live_server, meta_double, tiktok_double):
+    """The app over HTTP on PUBLIC_BASE_URL, its callback URLs registered at both doubles."""
+    app.config["PUBLIC_BASE_URL"] = live_server.url
+    meta_double.register_redirect_uri(f"{live_server.url}/settings/connections/meta/callback")
+    tiktok_double.register_redirect_uri(f"{live_server.url}/settings/connections/tiktok/callback")
+    return live_server
+
+
+@pytest.fixture
+def person(app):
+    return make_user("poster@example.com")
+
+
+@pytest.fixture
+def web(server, login, person):
+    """The person's logged-in test client."""
+    return login(person)
+
+
+@pytest.fixture
+def clip(person, media_dir):
+    """A ready 6-second clip of a 320x240 H.264/AAC meeting recording."""
+    recording = make_recording(owner=person, file=media_dir / "sample.mp4", title="Team standup")
+    return make_ready_clip(recording, media_dir / "sample.mp4")
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def consent(web, provider, answer):
+    """Start the connection in the app, answer the double's consent page like a person, and return the
+    query of the double's redirect back to the app's callback (code and state, or an error)."""
+    started = web.post(f"/settings/connections/{provider}/connect")
+    assert started.status_code == 302, started.get_data(as_text=True)
+    dialog_url = started.headers["Location"]
+    dialog = requests.get(dialog_url, timeout=10)
+    assert dialog.status_code == 200, dialog.text
+    action = re.search(r'<form method="post" action="([^"]+)"', dialog.text).group(1)
+    request_id = re.search(r'name="request_id" value="([^"]+)"', dialog.text).group(1)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(dialog_url))
+    answered = requests.post(origin + action, data={"request_id": request_id, "action": answer},
+                             allow_redirects=False, timeout=10)
+    assert answered.status_code in (302, 303), answered.text
+    back = urlsplit(answered.headers["Location"])
+    assert back.path == f"/settings/connections/{provider}/callback"
+    return dialog_url, back.query
+
+
+def finish(web, provider, query):
+    """The browser arriving at the app's callback with the double's answer; the page it lands on."""
+    response = web.get(f"/settings/connections/{provider}/callback?{query}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/settings/connections")
+    return web.get("/settings/connections").get_data(as_text=True)
+
+
+def connect(web, provider):
+    """Connect the provider through the whole consent round trip; the settings page after it."""
+    _dialog, query = consent(web, provider, "allow" if provider == "meta" else "authorize")
+    return finish(web, provider, query)
+
+
+def destinations(web):
+    response = web.get("/api/social/destinations")
+    assert response.status_code == 200
+    return response.get_json()["destinations"]
+
+
+def destination_id(web, platform, name=None):
+    return next(d["id"] for d in destinations(web) if d["platform"] == platform and name in (None, d["name"]))
+
+
+def post(web, clip, platform, **options):
+    body = {"target_type": "clip", "target_id": clip.id, "destination_id": destination_id(web, platform),
+            "shape": "vertical", "caption": "Standup highlights #reclip", **options}
+    response = web.post("/api/social/publications", json=body)
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["publication"]["id"]
+
+
+def publication(web, publication_id):
+    response = web.get(f"/api/social/publications/{publication_id}")
+    assert response.status_code == 200
+    return response.get_json()["publication"]
+
+
+def run_jobs(app):
+    with app.app_context():
+        return run_queued_jobs(app)
+
+
+def stored_text(*tables):
+    """Every value of every row of the tables, as one string (to look for plaintext tokens in)."""
+    return " ".join(str(value) for table in tables for row in db.session.execute(text(f"SELECT * FROM {table}"))
+                    for value in row)
+
+
+def requests_to(double, path, method=None):
+    return [r for r in double.requests if path in r.path and method in (None, r.method)]
+
+
+def plaintext_tokens(double):
+    return [value for value in (*getattr(double, "tokens", {}), *getattr(double, "access_tokens", {}),
+                                *getattr(double, "refresh_tokens", {}))]
+
+
+def flashes(page):
+    return " ".join(re.sub(r"\s+", " ", m) for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', page, re.S))
+
+
+def connection(provider):
+    db.session.expire_all()
+    return db.session.scalar(db.select(SocialConnection).where(SocialConnection.provider == provider))
+
+
+# --- connecting -----------------------------------------------------------------------------------------
+
+def test_meta_connect_asks_with_pkce_and_saves_pages_and_instagram_accounts(web, meta_double):
+    dialog_url, query = consent(web, "meta", "allow")
+    asked = parse_qs(urlsplit(dialog_url).query)
+    assert asked["code_challenge_method"] == ["S256"] and asked["code_challenge"][0]
+    assert asked["state"][0] and asked["redirect_uri"] == [f"{web.flask.application.config['PUBLIC_BASE_URL']}"
+                                                         "/settings/connections/meta/callback"]
+
+    page = finish(web, "meta", query)
+
+    assert "Connected Facebook and Instagram: 3 places to post to." in page
+    assert {(d["platform"], d["name"]) for d in destinations(web)} == {
+        ("facebook", "Reclip Test Page"), ("facebook", "Side Project Page"), ("instagram", "@reclip.test")}
+    exchange = [r for r in requests_to(meta_double, "/oauth/access_token")]
+    assert len(exchange) == 2 and all(r.status == 200 for r in exchange)  # the code, then fb_exchange_token
+    saved = connection("meta")
+    long_lived = next(t for t in meta_double.tokens.values() if t.kind == "user" and t.long_lived)
+    assert crypto.decrypt(saved.access_token) == long_lived.value
+    assert saved.status == "active" and saved.external_user_id == meta_double.user["id"]
+
+
+def test_tiktok_connect_exchanges_the_code_and_reads_the_user(web, tiktok_double):
+    dialog_url, query = consent(web, "tiktok", "authorize")
+    assert parse_qs(urlsplit(dialog_url).query)["scope"] == ["user.info.basic,video.upload"]
+
+    page = finish(web, "tiktok", query)
+
+    assert "Connected TikTok: 1 place to post to." in page
+    saved = connection("tiktok")
+    assert saved.external_user_id == tiktok_double.user["open_id"] and saved.display_name == "Reclip Tester"
+    assert crypto.decrypt(saved.access_token) in tiktok_double.access_tokens
+    assert crypto.decrypt(saved.refresh_token) in tiktok_double.refresh_tokens
+    assert [d["platform"] for d in destinations(web)] == ["tiktok"]
+
+
+def test_tokens_are_encrypted_at_rest_and_never_in_an_answer(web, meta_double, tiktok_double, clip):
+    connect(web, "meta")
+    connect(web, "tiktok")
+    tokens = plaintext_tokens(meta_double) + plaintext_tokens(tiktok_double)
+    assert len(tokens) >= 5
+
+    stored = stored_text("social_connections", "social_destinations")
+    answers = " ".join(web.get(url).get_data(as_text=True) for url in (
+        "/api/social/destinations", "/settings/connections",
+        f"/api/social/publications?target_type=clip&target_id={clip.id}"))
+
+    assert not [t for t in tokens if t in stored]
+    assert not [t for t in tokens if t in answers]
+
+
+@pytest.mark.parametrize("provider, answer", [("meta", "cancel"), ("tiktok", "cancel")])
+def test_cancelling_on_the_consent_page_saves_nothing(web, provider, answer):
+    _dialog, query = consent(web, provider, answer)
+
+    page = finish(web, provider, query)
+
+    assert "was not connected" in flashes(page)
+    assert connection(provider) is None and destinations(web) == []
+
+
+@pytest.mark.parametrize("provider", ["meta", "tiktok"])
+def test_a_forged_state_is_refused_and_saves_nothing(web, provider, meta_double, tiktok_double):
+    _dialog, query = consent(web, provider, "allow" if provider == "meta" else "authorize")
+    forged = re.sub(r"state=[^&]+", "state=forged-by-someone-else", query)
+
+    page = finish(web, provider, forged)
+
+    assert "was not connected" in flashes(page)
+    assert connection(provider) is None and destinations(web) == []
+    double = meta_double if provider == "meta" else tiktok_double
+    assert not requests_to(double, "/oauth/access_token") and not requests_to(double, "/v2/oauth/token/")
