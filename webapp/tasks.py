@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.jobs import enqueue_poster, enqueue_timeline
 from webapp.media import MP4_FORMATS, RECORDING_FORMATS
 from webapp.recordings.models import RECORDING_MODELS
-from webapp.social import publish
+from webapp.social import cleanup as social_cleanup, publish
 
 POSTER_TARGETS = {"clip": RecordingClip, **RECORDING_MODELS}
 
@@ -91,7 +91,7 @@ def register(queue, app):
     @queue.periodic_task(crontab(minute="*/15"), name="cleanup_clips")
     @in_app_context
     def cleanup_clips():
-        return clip_jobs.cleanup()
+        return {**clip_jobs.cleanup(), **social_cleanup.cleanup()}
 
     @queue.on_startup(name="recover_on_start")
     @in_app_context

@@ -1,9 +1,10 @@
-"""`flask social rotate-keys`: every stored platform token encrypted again with the first key."""
+"""`flask social rotate-keys` (every stored platform token encrypted again with the first key) and
+`flask social cleanup` (social-ready exports no post needs)."""
 import click
 from flask import Blueprint
 
 from webapp.extensions import db
-from webapp.social import crypto
+from webapp.social import cleanup as export_cleanup, crypto
 from webapp.social.models import SocialConnection, SocialDestination
 
 bp = Blueprint("social_cli", __name__, cli_group="social")
@@ -27,3 +28,11 @@ def rotate_keys():
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Encrypted {count} tokens with the first key; keys after it are no longer needed.")
+
+
+@bp.cli.command("cleanup")
+def cleanup_exports():
+    """Delete social-ready exports no post needs any more (also done every 15 minutes by the worker)."""
+    result = export_cleanup.cleanup()
+    click.echo(f"Deleted {result['exports_deleted']} exports and {result['export_orphans_deleted']} "
+               "export files without a row.")
