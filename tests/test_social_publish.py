@@ -18,6 +18,7 @@ from tests.conftest import run_queued_jobs
 from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401 (fixtures)
 from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.extensions import db
+from webapp.media import run_ffmpeg
 from webapp.social import crypto
 from webapp.social.models import Publication, SocialConnection, SocialDestination
 
@@ -25,12 +26,18 @@ OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode(
 
 
 @pytest.fixture
-def app_config(meta_double, tiktok_double):
+def tiktok_direct_post():
+    """TIKTOK_DIRECT_POST (an audited TikTok app); a test turns it on with parametrize."""
+    return False
+
+
+@pytest.fixture
+def app_config(meta_double, tiktok_double, tiktok_direct_post):
     return {"META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
             "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
             "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
             "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
-            "TOKEN_ENCRYPTION_KEYS": [OLD_KEY],
+            "TIKTOK_DIRECT_POST": tiktok_direct_post, "TOKEN_ENCRYPTION_KEYS": [OLD_KEY],
             # Short waits: the doubles answer at once; a poll or a backoff need not last seconds here.
             "SOCIAL_POLL_SECONDS": 0.05, "SOCIAL_POLL_TIMEOUT": 20, "SOCIAL_BACKOFF_SECONDS": 0.05,
             "SOCIAL_RETRY_DELAY": 0}
@@ -56,11 +63,23 @@ def web(server, login, person):
     return login(person)
 
 
+@pytest.fixture(scope="module")
+def meeting_video(tmp_path_factory):
+    """A 640x360, 24 fps H.264/AAC meeting recording: small, so that each export takes little time,
+    and within every platform's rules (TikTok wants 360 pixels a side, Reels 23 fps and 3 seconds)."""
+    path = tmp_path_factory.mktemp("social-media") / "meeting.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=6", "-f", "lavfi", "-i",
+                "sine=frequency=440:sample_rate=48000:duration=6", "-c:v", "libx264", "-preset", "ultrafast",
+                "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-shortest", "-movflags", "+faststart",
+                str(path)])
+    return path
+
+
 @pytest.fixture
-def clip(person, media_dir):
-    """A ready 6-second clip of a 320x240 H.264/AAC meeting recording."""
-    recording = make_recording(owner=person, file=media_dir / "sample.mp4", title="Team standup")
-    return make_ready_clip(recording, media_dir / "sample.mp4")
+def clip(person, meeting_video):
+    """A ready 4-second clip of the meeting."""
+    recording = make_recording(owner=person, file=meeting_video, title="Team standup")
+    return make_ready_clip(recording, meeting_video, start=1, seconds=4)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -109,7 +128,7 @@ def destination_id(web, platform, name=None):
 
 def post(web, clip, platform, **options):
     body = {"target_type": "clip", "target_id": clip.id, "destination_id": destination_id(web, platform),
-            "shape": "vertical", "caption": "Standup highlights #reclip", **options}
+            "shape": "original", "caption": "Standup highlights #reclip", **options}
     response = web.post("/api/social/publications", json=body)
     assert response.status_code == 202, response.get_json()
     return response.get_json()["publication"]["id"]
@@ -122,8 +141,16 @@ def publication(web, publication_id):
 
 
 def run_jobs(app):
-    with app.app_context():
-        return run_queued_jobs(app)
+    """Run the queued jobs here and now; the publishing jobs' results (posters and the like left out)."""
+    queue = app.extensions["job_queue"]
+    results = []
+    while (task := queue.dequeue()) is not None:
+        started = time.monotonic()
+        result = queue.execute(task)
+        print("JOB", task.name, result, round(time.monotonic() - started, 2))
+        if task.name == "publish":
+            results.append(result)
+    return results
 
 
 def stored_text(*tables):
@@ -222,3 +249,68 @@ def test_a_forged_state_is_refused_and_saves_nothing(web, provider, meta_double,
     assert connection(provider) is None and destinations(web) == []
     double = meta_double if provider == "meta" else tiktok_double
     assert not requests_to(double, "/oauth/access_token") and not requests_to(double, "/v2/oauth/token/")
+
+
+# --- publishing ------------------------------------------------------------------------------------------
+
+def test_a_vertical_clip_is_published_as_an_instagram_reel(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram", shape="vertical")
+    assert run_jobs(app) == ["published"]
+
+    [reel] = meta_double.published
+    assert reel["video_url"].startswith(f"{app.config['PUBLIC_BASE_URL']}/social/media/")
+    assert reel["video_url"].endswith(".mp4")
+    assert (reel["width"], reel["height"], reel["video_codec"], reel["audio_codec"]) == (1080, 1920, "h264", "aac")
+    assert reel["caption"] == "Standup highlights #reclip"
+    shown = publication(web, publication_id)
+    assert shown["status"] == "published" and shown["permalink"] == reel["permalink"]
+    assert shown["message"] == "Published on Instagram"
+
+
+def test_a_clip_is_published_as_a_facebook_page_video_with_the_page_token(app, web, meta_double, clip):
+    connect(web, "meta")
+    page_id = meta_double.pages[0]["id"]
+    publication_id = post(web, clip, "facebook", destination_id=destination_id(web, "facebook", "Reclip Test Page"))
+
+    assert run_jobs(app) == ["published"]
+
+    [video] = meta_double.published
+    assert video["account_id"] == page_id and video["caption"] == "Standup highlights #reclip"
+    upload = next(r for r in requests_to(meta_double, f"/{page_id}/videos", "POST"))
+    assert upload.status == 200
+    shown = publication(web, publication_id)
+    assert shown["status"] == "published" and shown["permalink"] == video["permalink"]
+
+
+def test_a_square_clip_goes_to_the_tiktok_inbox_in_declared_chunks(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    publication_id = post(web, clip, "tiktok", shape="square")
+
+    assert run_jobs(app) == ["inbox"]
+
+    [draft] = tiktok_double.published
+    assert draft["mode"] == "inbox" and (draft["width"], draft["height"]) == (1080, 1080)
+    [init] = requests_to(tiktok_double, "/v2/post/publish/inbox/video/init/")
+    assert init.status == 200
+    assert [r.status for r in requests_to(tiktok_double, "/upload/video/")] == [201]  # under 5 MB: one chunk
+    shown = publication(web, publication_id)
+    assert shown["status"] == "inbox" and shown["message"].startswith("In your TikTok inbox")
+
+
+@pytest.mark.parametrize("tiktok_direct_post", [True])
+def test_a_direct_tiktok_post_uses_a_privacy_level_from_creator_info(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    tiktok_id = destination_id(web, "tiktok")
+    answer = web.get(f"/api/social/destinations/{tiktok_id}/creator-info")
+    assert answer.status_code == 200, answer.get_json()
+    options = answer.get_json()["creator_info"]
+    assert options["privacy_level_options"] == tiktok_double.privacy_level_options
+    publication_id = post(web, clip, "tiktok", privacy_level="SELF_ONLY", caption="Standup #reclip")
+
+    assert run_jobs(app) == ["published"]
+
+    [posted] = tiktok_double.published
+    assert posted["mode"] == "direct" and posted["privacy_level"] == "SELF_ONLY"
+    assert posted["caption"] == "Standup #reclip"
+    assert publication(web, publication_id)["status"] == "published"

@@ -3,7 +3,7 @@ a worker killed anywhere resumes where it stopped (recover_stalled queues it aga
 import time
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import or_, update
 
@@ -39,7 +39,8 @@ def public_media_url(publication):
     if not base:
         raise PlatformError("PUBLIC_BASE_URL must be set (to an https address) so that the platform can fetch "
                             "the video.")
-    return base + url_for("social.media", token=_signer().dumps(publication.id))
+    # The job runs outside any request, where url_for cannot build; the URL map builds the path itself.
+    return base + current_app.url_map.bind("localhost").build("social.media", {"token": _signer().dumps(publication.id)})
 
 
 def publication_for_media_token(token):
