@@ -93,6 +93,8 @@ def load_config(instance_path):
         # One store for every process of a node (SQLite in instance/), or for every node (Redis).
         "RATELIMIT_STORAGE_URI": redis_url or f"sqlite:///{instance / 'ratelimits.db'}",
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # Store unreachable (Redis down): count in this process's memory until it is back, never unlimited.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "TRUST_PROXY_HOPS": _int("TRUST_PROXY_HOPS", 0),
         "TRUSTED_HOSTS": _list(env("TRUSTED_HOSTS", "")) or None,  # None: the PUBLIC_BASE_URL host, or localhost
         # Bodies: JSON and forms are small; the local backend's upload route sets its own limit.

@@ -202,6 +202,9 @@ def create_clip(user, source_type, recording_id, start, end, mode, precise, titl
         storage_key=f"clips/{clip_id}.{CLIP_EXTENSIONS[media_kind]}",
     )
     if mode == "server":
+        source_key = get_storage().key_for_url(recording.recording_url)
+        if source_key:  # storage down: 503 now (StorageUnavailable), not a queued cut bound to fail
+            get_storage().head(source_key)
         return _queue_server_clip(clip), None, None
     # Browser uploads land under their own prefix, which the bucket's lifecycle rule expires
     # (deploy/s3-lifecycle.json): complete copies a checked upload out of it.

@@ -1,0 +1,189 @@
+"""Faults: storage, PostgreSQL, Redis and the disk go away (or an upload stops half-way); the app says so
+in a clear 503/507 and works again, without a restart, once they are back."""
+import errno
+import os
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.app_server import AppServer
+from tests.assertions import assert_json_error
+from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, create, cut, local_path, upload_local
+from tests.conftest import TEST_DATABASE_URL, Client, log_in, scratch_database
+from tests.factories import PASSWORD, make_recording, make_user
+from tests.services import RedisServer, SwitchableS3, logged_in_session, wait_until
+from webapp.storage import get_storage
+
+
+def media_url(recording, action="download"):
+    return f"/api/livekit/recordings/{action}?type={recording.source_type}&id={recording.id}"
+
+
+def clip_request(recording, mode, start=3, end=13):
+    return {"type": recording.source_type, "id": recording.id, "start_seconds": start, "end_seconds": end,
+            "mode": mode}
+
+
+def post_login(client, email, password):
+    """POST the login form with the client's CSRF token; the response."""
+    return client.flask.post("/login", data={"email": email, "password": password, "csrf_token": client.csrf_token})
+
+
+# --- storage unreachable ------------------------------------------------------------------------------
+
+@pytest.fixture
+def s3(tmp_path):
+    """A moto S3 of this test's own, which the test stops and starts again; stopped at teardown."""
+    server = SwitchableS3().up()
+    yield server
+    server.down()
+
+
+@pytest.fixture
+def app_config(request):
+    """Default: local storage. Tests on S3 that goes away ask for `s3_down_config`."""
+    return {}
+
+
+@pytest.fixture
+def s3_down_config(s3):
+    import boto3
+    bucket = f"reclip-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{  # the browser uploads there
+        "AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD", "POST", "PUT"], "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag", "Content-Length", "Content-Range"]}]})
+    return {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": s3.url, "S3_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class TestStorageUnreachable:
+    @pytest.fixture
+    def app_config(self, s3_down_config):
+        return s3_down_config
+
+    def test_download_play_and_clips_answer_503_then_work_when_it_is_back(self, app, login, s3, media_dir):
+        owner = make_user()
+        recording = make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
+        client = login(owner)
+
+        s3.down()
+        for action in ("download", "play"):
+            body = assert_json_error(client.get(media_url(recording, action)), 503, "storage_unavailable")
+            assert body["error"]["message"] == "Storage cannot be reached right now. Try again shortly."
+        for mode in ("browser", "server"):
+            assert_json_error(client.post(CLIPS_URL, json=clip_request(recording, mode)), 503, "storage_unavailable")
+        assert clip_count() == 0  # nothing half-made is left behind
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["checks"]["storage"].startswith("error")
+
+        s3.up()  # the same bucket, the same objects: no restart of the app
+        for action in ("download", "play"):
+            response = client.get(media_url(recording, action))
+            assert response.status_code == 302, response.get_data(as_text=True)
+            assert requests.get(response.headers["Location"], timeout=10).content == \
+                (media_dir / "sample.mp4").read_bytes()
+        assert client.post(CLIPS_URL, json=clip_request(recording, "browser")).status_code == 201
+        assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+class TestStorageUnreachableOnThePage:
+    @pytest.fixture
+    def app_config(self, s3_down_config):
+        return s3_down_config
+
+    def test_the_page_says_so_in_words_and_plays_again_when_it_is_back(self, app, live_server, page, s3, media_dir):
+        owner = make_user()
+        make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup")
+        log_in(page, live_server, owner.email)
+        row = page.locator("li.recording").filter(has=page.get_by_role("heading", name="Standup", exact=True))
+
+        s3.down()
+        row.get_by_role("button", name="Play").click()
+        expect(row.locator(".player-error")).to_have_text(
+            "This recording cannot be played right now. Try Download instead.")
+        row.get_by_role("button", name="Close player").click()
+        row.get_by_role("button", name="Create clip").click()
+        row.get_by_label("Start", exact=True).fill("3")
+        row.get_by_label("End", exact=True).fill("13")
+        row.get_by_role("button", name="Generate clip").click()
+        alert = row.get_by_role("alert")
+        expect(alert).to_have_text("Opening the recording failed: Storage cannot be reached right now. Try again shortly.")
+        assert clip_count() == 0
+
+        s3.up()  # back, with nothing restarted: the same page tries again and the clip is made
+        row.get_by_role("button", name="Generate clip").click()
+        expect(row.get_by_text("Clip ready").first).to_be_visible(timeout=60_000)
+        expect(row.locator(".clip")).to_have_count(1)
+        page.reload()  # the player that failed keeps its error; a fresh page plays
+        row.get_by_role("button", name="Play").click()
+        video = row.locator(".recording-player video")
+        page.wait_for_function("video => video.readyState >= 1", arg=video.element_handle(), timeout=15_000)
+        # Chromium logs each refused request itself; nothing else may go wrong.
+        assert [error for error in page.console_errors if "503" not in error] == []
+
+
+# --- Redis down ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of this test's own on a free port (no other test's keys), stopped at teardown."""
+    server = RedisServer(tmp_path / "redis.log").start()
+    yield server
+    server.stop()
+
+
+class TestRedisDown:
+    @pytest.fixture
+    def app_config(self, redis_server):
+        return {"REDIS_URL": redis_server.url, "RATELIMIT_STORAGE_URI": redis_server.url,
+                "JOB_QUEUE_NAME": f"reclip-faults-{uuid.uuid4().hex[:8]}"}
+
+    @pytest.fixture(autouse=True)
+    def revive_the_limiter(self):
+        """The Limiter is one object for every app in this process: leave it counting in its real store."""
+        yield
+        from webapp.extensions import limiter
+        limiter._storage_dead = False
+
+    def test_clips_answer_503_logins_stay_limited_and_both_come_back(self, app, client, login, redis_server,
+                                                                      media_dir):
+        from redis import Redis
+        owner = make_user()
+        make_user(email="ada@example.com")
+        recording = make_recording(owner=owner, file=media_dir / "sample.mp4")
+        member = login(owner)
+
+        redis_server.stop()
+        body = assert_json_error(member.post(CLIPS_URL, json=clip_request(recording, "server")), 503,
+                                 "queue_unavailable")
+        assert body["error"]["message"] == "The job queue cannot be reached right now. Try again shortly."
+        assert clip_count() == 0
+        # The limit still holds, counted in memory (a per-process fallback) while Redis is away.
+        assert [post_login(client, "ada@example.com", f"guess {n}").status_code for n in range(10)] == [401] * 10
+        limited = post_login(client, "ada@example.com", PASSWORD)
+        assert limited.status_code == 429 and "Retry-After" in limited.headers
+        assert client.get("/healthz").get_json()["checks"]["queue"].startswith("error")
+
+        redis_server.start()  # an empty Redis, as after a restart without persistence
+        accepted = member.post(CLIPS_URL, json=clip_request(recording, "server"))
+        assert accepted.status_code == 202, accepted.get_data(as_text=True)
+        assert app.extensions["job_queue"].pending_count() == 1
+        # The limiter goes back to Redis by itself (it checks the store with a backoff of a few seconds).
+        wait_until(lambda: post_login(Client(app), "ada@example.com", "a new guess").status_code == 401, 30,
+                   interval=0.5, message="failed logins to be counted in Redis again")
+        assert Redis.from_url(redis_server.url).keys("LIMITS*")
+        assert post_login(Client(app), "ada@example.com", PASSWORD).status_code == 302
+        assert client.get("/healthz").status_code == 200
