@@ -14,13 +14,12 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from tests.conftest import run_queued_jobs
 from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401 (fixtures)
 from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.extensions import db
 from webapp.media import run_ffmpeg
 from webapp.social import crypto
-from webapp.social.models import Publication, SocialConnection, SocialDestination
+from webapp.social.models import SocialConnection, SocialDestination
 
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -145,9 +144,7 @@ def run_jobs(app):
     queue = app.extensions["job_queue"]
     results = []
     while (task := queue.dequeue()) is not None:
-        started = time.monotonic()
         result = queue.execute(task)
-        print("JOB", task.name, result, round(time.monotonic() - started, 2))
         if task.name == "publish":
             results.append(result)
     return results
@@ -160,7 +157,7 @@ def stored_text(*tables):
 
 
 def requests_to(double, path, method=None):
-    return [r for r in double.requests if path in r.path and method in (None, r.method)]
+    return [r for r in double.requests if r.path.endswith(path) and method in (None, r.method)]
 
 
 def plaintext_tokens(double):
@@ -314,3 +311,158 @@ def test_a_direct_tiktok_post_uses_a_privacy_level_from_creator_info(app, web, t
     assert posted["mode"] == "direct" and posted["privacy_level"] == "SELF_ONLY"
     assert posted["caption"] == "Standup #reclip"
     assert publication(web, publication_id)["status"] == "published"
+
+
+# --- refused and expired tokens --------------------------------------------------------------------------
+
+def test_a_revoked_meta_grant_fails_the_post_in_words_and_asks_to_reconnect(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    meta_double.revoke_grant()  # the person removed Reclip in their Facebook settings
+
+    assert run_jobs(app) == ["failed"]
+
+    failed = publication(web, publication_id)
+    assert failed["status"] == "failed" and "Instagram refused the connection" in failed["error"]
+    assert "Reconnect" in failed["message"]
+    assert {d["status"] for d in destinations(web)} == {"needs_reconnect"}
+    assert connection("meta").status == "needs_reconnect"
+    assert not meta_double.containers
+
+
+def test_a_failed_post_goes_through_when_tried_again_after_reconnecting(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    meta_double.revoke_grant()
+    run_jobs(app)
+
+    connect(web, "meta")  # a new grant: the connection is active again
+    assert {d["status"] for d in destinations(web)} == {"active"}
+    retried = web.post(f"/api/social/publications/{publication_id}/retry")
+    assert retried.status_code == 202
+
+    assert run_jobs(app) == ["published"]
+    assert publication(web, publication_id)["status"] == "published" and len(meta_double.published) == 1
+
+
+def test_an_expired_tiktok_access_token_is_refreshed_and_the_post_goes_through(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    first_access, first_refresh = (crypto.decrypt(t) for t in (connection("tiktok").access_token,
+                                                               connection("tiktok").refresh_token))
+    publication_id = post(web, clip, "tiktok")
+    tiktok_double.expire_access_tokens()
+
+    assert run_jobs(app) == ["inbox"]
+
+    assert publication(web, publication_id)["status"] == "inbox"
+    refreshed = connection("tiktok")
+    assert refreshed.status == "active"
+    assert crypto.decrypt(refreshed.access_token) not in (first_access, None)
+    assert crypto.decrypt(refreshed.refresh_token) != first_refresh  # TikTok rotates refresh tokens
+    assert [r.status for r in requests_to(tiktok_double, "/v2/oauth/token/")] == [200, 200]  # code, then refresh
+
+
+# --- the platforms asking to wait -------------------------------------------------------------------------
+
+def test_instagram_answering_503_with_retry_after_is_waited_out(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    meta_double.fail_next(2, status=503, retry_after=1, path="/media")
+
+    started = time.monotonic()
+    assert run_jobs(app) == ["published"]
+
+    assert time.monotonic() - started >= 2  # twice Retry-After: 1
+    assert [r.status for r in requests_to(meta_double, "/17841400000000001/media", "POST")] == [503, 503, 200]
+    assert len(meta_double.containers) == 1 and publication(web, publication_id)["status"] == "published"
+
+
+def test_tiktok_answering_429_with_retry_after_is_waited_out(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    publication_id = post(web, clip, "tiktok")
+    tiktok_double.fail_next(1, status=429, retry_after=1, path="/inbox/video/init/")
+
+    assert run_jobs(app) == ["inbox"]
+
+    assert [r.status for r in requests_to(tiktok_double, "/inbox/video/init/")] == [429, 200]
+    assert publication(web, publication_id)["status"] == "inbox" and len(tiktok_double.posts) == 1
+
+
+# --- a job that stops half-way ----------------------------------------------------------------------------
+
+def test_an_instagram_job_stopped_after_its_container_resumes_with_the_same_container(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    # Every try of the container's status fails: the run gives up after its container was made...
+    meta_double.fail_next(5, status=500, retry_after=0, path="/179")
+
+    results = run_jobs(app)  # ...and the queue runs the job again, which goes on from the container
+
+    assert results == [None, "published"]  # None: the first run raised to be retried
+    assert len(requests_to(meta_double, "/17841400000000001/media", "POST")) == 1
+    assert len(meta_double.containers) == 1 and len(meta_double.published) == 1
+    assert publication(web, publication_id)["status"] == "published"
+
+
+def test_a_tiktok_job_stopped_mid_upload_resumes_without_a_second_init(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    publication_id = post(web, clip, "tiktok")
+    tiktok_double.fail_next(5, status=500, retry_after=0, path="/upload/video/")
+
+    assert run_jobs(app) == [None, "inbox"]
+
+    assert len(requests_to(tiktok_double, "/inbox/video/init/")) == 1 and len(tiktok_double.posts) == 1
+    assert [r.status for r in requests_to(tiktok_double, "/upload/video/")][-1] == 201
+    assert len(tiktok_double.published) == 1 and publication(web, publication_id)["status"] == "inbox"
+
+
+def test_running_a_published_job_again_does_nothing(app, web, meta_double, clip):
+    from webapp.jobs import enqueue_publish
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    run_jobs(app)
+    seen = len(meta_double.requests)
+
+    with app.test_request_context():
+        enqueue_publish(publication_id)
+    assert run_jobs(app) == ["skipped"]
+    assert len(meta_double.requests) == seen and len(meta_double.published) == 1
+
+
+# --- keys and disconnecting -------------------------------------------------------------------------------
+
+def test_rotated_keys_keep_the_connection_working_and_the_old_key_can_go(app, runner, web, meta_double, clip):
+    connect(web, "meta")
+    app.config["TOKEN_ENCRYPTION_KEYS"] = [NEW_KEY, OLD_KEY]
+
+    result = runner.invoke(args=["social", "rotate-keys"])
+
+    assert result.exit_code == 0, result.output
+    app.config["TOKEN_ENCRYPTION_KEYS"] = [NEW_KEY]
+    for row in db.session.scalars(db.select(SocialDestination)):
+        Fernet(NEW_KEY).decrypt(row.page_token.encode())  # readable with the new key alone
+    publication_id = post(web, clip, "facebook")
+    assert run_jobs(app) == ["published"]
+    assert publication(web, publication_id)["status"] == "published"
+
+
+def test_disconnecting_meta_revokes_the_grant_and_deletes_tokens_and_destinations(app, web, meta_double):
+    connect(web, "meta")
+
+    page = web.post(f"/settings/connections/{connection('meta').id}/disconnect")
+
+    assert page.status_code == 302
+    assert [r.status for r in requests_to(meta_double, "/me/permissions", "DELETE")] == [200]
+    assert all(grant.revoked for grant in meta_double.grants)
+    assert connection("meta") is None and db.session.scalars(db.select(SocialDestination)).all() == []
+    assert destinations(web) == []
+
+
+def test_disconnecting_tiktok_revokes_the_token_and_deletes_it(app, web, tiktok_double):
+    connect(web, "tiktok")
+
+    web.post(f"/settings/connections/{connection('tiktok').id}/disconnect")
+
+    assert [r.status for r in requests_to(tiktok_double, "/v2/oauth/revoke/")] == [200]
+    assert all(grant.revoked for grant in tiktok_double.grants)
+    assert connection("tiktok") is None and destinations(web) == []

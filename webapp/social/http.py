@@ -12,10 +12,11 @@ MAX_WAIT = 60.0
 class PlatformError(Exception):
     """A platform refused or failed; `message` is for people. `retryable`: trying later may work."""
 
-    def __init__(self, message, *, status=None, retryable=False, token_refused=False):
+    def __init__(self, message, *, status=None, retryable=False, token_refused=False, code=None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code  # the platform's own error code, when it gave one
         self.retryable = retryable
         self.token_refused = token_refused
 

@@ -221,8 +221,9 @@ def _tiktok(publication, destination, export):
     direct = bool(current_app.config.get("TIKTOK_DIRECT_POST"))
     size = export.size_bytes
     expired = publication.upload_started_at and publication.upload_started_at < utcnow() - UPLOAD_URL_LIFETIME
-    if publication.step in (None, "init") and (publication.upload_url is None or expired):
-        token = service.access_token(connection)
+
+    def start(token):
+        """(publish_id, upload_url) of a new upload: init, after creator_info for a direct post."""
         post_info = None
         if direct:
             info = tiktok.creator_info(token)
@@ -236,7 +237,10 @@ def _tiktok(publication, destination, export):
                          "disable_comment": bool(info.get("comment_disabled")),
                          "disable_duet": bool(info.get("duet_disabled")),
                          "disable_stitch": bool(info.get("stitch_disabled"))}
-        publish_id, upload_url = tiktok.init_upload(token, size, direct=direct, post_info=post_info)
+        return tiktok.init_upload(token, size, direct=direct, post_info=post_info)
+
+    if publication.step in (None, "init") and (publication.upload_url is None or expired):
+        publish_id, upload_url = service.with_access_token(connection, start)
         _set(publication, remote_id=publish_id, upload_url=upload_url, uploaded_bytes=0,
              upload_started_at=utcnow(), step="init")
 
@@ -253,7 +257,8 @@ def _tiktok(publication, destination, export):
     found = {}
 
     def settled():
-        status, reason, post_id = tiktok.publish_status(service.access_token(connection), publication.remote_id)
+        status, reason, post_id = service.with_access_token(
+            connection, lambda token: tiktok.publish_status(token, publication.remote_id))
         if status == "FAILED":
             raise PlatformError(reason or "TikTok could not post the video.")
         if status in ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE"):

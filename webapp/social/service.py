@@ -133,6 +133,18 @@ def access_token(connection):
     return crypto.decrypt(connection.access_token)
 
 
+def with_access_token(connection, call):
+    """call(access token). TikTok's access token can stop working before the time it was given for (it
+    answers access_token_invalid): then it is refreshed once with the refresh token and call made again."""
+    try:
+        return call(access_token(connection))
+    except PlatformError as exc:
+        if connection.provider != "tiktok" or exc.code != "access_token_invalid" or not connection.refresh_token:
+            raise
+    refresh_tiktok(connection)
+    return call(crypto.decrypt(connection.access_token))
+
+
 def refresh_tiktok(connection):
     try:
         token = tiktok.refresh(crypto.decrypt(connection.refresh_token) or "")
@@ -189,7 +201,7 @@ def creator_info(destination):
 def _with_token(connection, call):
     """call(token); a refused token marks the connection for reconnecting and answers 409 in words."""
     try:
-        return call(access_token(connection))
+        return with_access_token(connection, call)
     except PlatformError as exc:
         if exc.token_refused:
             mark_refused(connection, exc.message)
@@ -289,6 +301,9 @@ def retry_publication(publication):
     if publication.status != PublicationStatus.FAILED:
         raise ApiError(409, "not_failed", "Only a failed post can be tried again.")
     publication.status, publication.error, publication.attempts, publication.polls = PublicationStatus.QUEUED, None, 0, 0
+    if publication.step != "published":  # a container, video or TikTok upload that failed stays failed: start anew
+        publication.step = publication.remote_id = publication.upload_url = publication.upload_started_at = None
+        publication.uploaded_bytes = 0
     db.session.commit()
     return publication
 

@@ -37,7 +37,7 @@ def _describe(response):
     message = error.get("message") or body.get("error_description") or f"HTTP {getattr(response, 'status_code', '')}"
     if code in TOKEN_REFUSED or code == "invalid_grant":
         return PlatformError(f"TikTok refused the connection ({message}). Reconnect it in Connected accounts.",
-                             status=getattr(response, "status_code", None), token_refused=True)
+                             status=getattr(response, "status_code", None), token_refused=True, code=code)
     if code == "rate_limit_exceeded":
         return PlatformError("TikTok says too many requests; try again in a minute.", status=429, retryable=True)
     return PlatformError(f"TikTok answered: {message}", status=getattr(response, "status_code", None))
