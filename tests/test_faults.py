@@ -19,7 +19,7 @@ from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, create, cut, local_path, upload_local
 from tests.conftest import TEST_DATABASE_URL, Client, log_in, scratch_database
 from tests.factories import PASSWORD, make_recording, make_user
-from tests.services import RedisServer, SwitchableS3, logged_in_session, wait_until
+from tests.services import RedisServer, SwitchableS3, child_pids, logged_in_session, wait_until
 from webapp.storage import get_storage
 
 
@@ -187,3 +187,75 @@ class TestRedisDown:
         assert Redis.from_url(redis_server.url).keys("LIMITS*")
         assert post_login(Client(app), "ada@example.com", PASSWORD).status_code == 302
         assert client.get("/healthz").status_code == 200
+
+
+# --- PostgreSQL restarted under load ----------------------------------------------------------------
+
+def served_recording(server, media_dir, email="ada@example.com"):
+    """A user and a recording of theirs on a served app, made with its CLI; the recording's id."""
+    server.flask("users", "create", email, "--password", PASSWORD)
+    output = server.flask("recordings", "add", "--type", "meet", "--product", "m10", "--owner", email,
+                          "--title", "Standup", "--file", str(media_dir / "sample.mp4"))
+    return int(output.strip().splitlines()[-1])
+
+
+def terminate_backends(admin_url, database):
+    """What a PostgreSQL restart does to the app: every connection to its database is cut. How many were."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchall()
+    return sum(1 for (terminated,) in rows if terminated)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set: the PostgreSQL fault is not run")
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_postgresql_connections_cut_under_load_fail_cleanly_and_the_pool_recovers(db_backend, tmp_path, media_dir):
+    with scratch_database("reclip_faults_pg") as url:
+        parts = urlsplit(url)
+        database = parts.path.lstrip("/")
+        admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
+        with AppServer(tmp_path / "instance", workers=2, DATABASE_URL=url) as server:
+            recording_id = served_recording(server, media_dir)
+            paths = ["/api/livekit/recordings?type=meet",
+                     f"/api/livekit/recordings/download?type=meet&id={recording_id}"]
+            sessions = [logged_in_session(server.url, "ada@example.com") for _ in range(4)]
+            workers = child_pids(server.process.pid)
+            results, stop = [], threading.Event()
+
+            def load(session):
+                while not stop.is_set():
+                    for path in paths:
+                        response = session.get(f"{server.url}{path}", allow_redirects=False, timeout=30)
+                        results.append((response.status_code, response.headers.get("Content-Type", ""),
+                                        response.text[:300]))
+
+            threads = [threading.Thread(target=load, args=(session,)) for session in sessions]
+            for thread in threads:
+                thread.start()
+            try:
+                wait_until(lambda: len(results) >= 20, 30, message="the load to run")
+                terminated = 0
+                for _ in range(15):  # cut every connection, again and again, while requests run
+                    terminated += terminate_backends(admin_url, database)
+                    time.sleep(0.1)
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join(30)
+
+            assert terminated > 0
+            statuses = {}
+            for status, content_type, body in results:
+                statuses[status] = statuses.get(status, 0) + 1
+                assert status in (200, 302, 503), f"{status}: {body}"
+                if status == 503:
+                    assert content_type == "application/json"
+                    assert '"database_unavailable"' in body, body
+            print(f"{len(results)} requests while {terminated} connections were cut: {statuses}")
+            # The pool replaced its dead connections: every request works again, from the same workers.
+            for session in sessions:
+                for path in paths:
+                    assert session.get(f"{server.url}{path}", allow_redirects=False, timeout=30).status_code \
+                        in (200, 302)
+            assert child_pids(server.process.pid) == workers
+            assert "Traceback" not in server.log.read_text()

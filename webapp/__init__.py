@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from webapp import auth, jobs, security, storage
+from webapp import auth, database, jobs, security, storage
 from webapp.social import oauth as social_oauth
 from webapp.config import PROJECT_ROOT, instance_path as default_instance_path, load_config, load_secret_key, validate_config
 from webapp.errors import SafeJSONProvider, register_errorhandlers
@@ -34,6 +34,7 @@ def register_extensions(app):
     from webapp import models  # noqa: F401  (every table, for Alembic and create_all)
 
     db.init_app(app)
+    database.init_app(app)  # 503 and a healing pool when the database goes away
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
