@@ -131,3 +131,14 @@ export const revokeShareLink = (id) => request(`/api/share-links/${encodeURIComp
 export function listShareLinks({ targetType, targetId }) {
   return request(`/api/share-links?${new URLSearchParams({ target_type: targetType, target_id: String(targetId) })}`);
 }
+
+// Posting to Facebook, Instagram and TikTok (webapp/social/views.py).
+export const getSocialDestinations = () => request('/api/social/destinations');
+export const getCreatorInfo = (destinationId) => request(`/api/social/destinations/${encodeURIComponent(destinationId)}/creator-info`);
+export const createPublication = (body) => request('/api/social/publications', { method: 'POST', body });
+export const getPublication = (url) => request(url);
+export const retryPublication = (url) => request(url, { method: 'POST', body: {} });
+
+export function listPublications({ targetType, targetId }) {
+  return request(`/api/social/publications?${new URLSearchParams({ target_type: targetType, target_id: String(targetId) })}`);
+}

@@ -2,6 +2,7 @@
 import { createShareLink, deleteClip, renameClip } from './api.js';
 import { formatDuration, formatSize, formatTime } from './format.js';
 import { ManageLinks } from './manage-links.js';
+import { PostTo } from './post-to.js';
 import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
 import { button, downloadLink, el } from './dom.js';
@@ -78,6 +79,7 @@ export class ClipList {
         showToast(error.message, { error: true });
       }
     }, 'button button-quiet');
+    let $posts = null;
     if (isReady(clip)) {
       const title = `Clip ${formatTime(clip.start_seconds)}–${formatTime(clip.end_seconds)}`;
       const share = new ShareMenu({
@@ -88,10 +90,13 @@ export class ClipList {
           .then(({ share_link: link }) => link.url),
         onManage: () => new ManageLinks({ targetType: 'clip', targetId: clip.id, title }),
       });
-      $actions.append(share.$root);
+      const post = new PostTo({ targetType: 'clip', targetId: clip.id, title: clip.title ?? title, seconds: clip.duration_seconds });
+      $actions.append(share.$root, post.$button);
+      $posts = post.$status;
     }
     $actions.append($delete);
     $item.append($info, $actions);
+    if ($posts) $item.append($posts);
     return $item;
   }
 }

@@ -38,3 +38,6 @@ export function formatTime(seconds) {
   const base = formatDuration(Math.floor(inTenths / 10));
   return inTenths % 10 ? `${base}.${inTenths % 10}` : base;
 }
+
+// 63206 -> "63,206", as the platforms write their limits.
+export const formatCount = (value) => value.toLocaleString('en-US');

@@ -7,6 +7,7 @@ import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
 import { button, downloadLink, el } from './dom.js';
 import { ownerControl } from './owner-form.js';
+import { PostTo } from './post-to.js';
 
 export class RecordingRow {
   // settings: what the clip editor needs ({ clipsUrl, wasmBase, wasmSize, maxSeconds }).
@@ -70,14 +71,15 @@ export class RecordingRow {
         .then(({ share_link: link }) => link.url),
       onManage: () => new ManageLinks({ targetType: r.type, targetId: r.id, title: r.title }),
     });
-    this.$actions.append(this.$play, $download, this.$clip, share.$root);
+    const post = new PostTo({ targetType: r.type, targetId: r.id, title: r.title, seconds: r.duration_seconds });
+    this.$actions.append(this.$play, $download, this.$clip, share.$root, post.$button);
     if ($assign) this.$actions.append($assign);
 
     this.$player = el('div', 'recording-player');
     this.$player.hidden = true;
     this.$editorSlot = el('div', 'recording-editor');
     this.clips = new ClipList(r.clips ?? []);
-    this.$root.append($thumb, $info, this.$actions, this.$player, this.$editorSlot, this.clips.$root);
+    this.$root.append($thumb, $info, this.$actions, post.$status, this.$player, this.$editorSlot, this.clips.$root);
   }
 
   toggleEditor() {

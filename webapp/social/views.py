@@ -106,7 +106,7 @@ def creator_info(destination_id):
 def create_publication():
     publication, _media = service.create_publication(current_user, request.get_json(silent=True))
     _enqueue(publication)
-    return jsonify({"publication": service.serialize_publication(publication)}), 202
+    return jsonify({"publication": _publication_json(publication)}), 202
 
 
 @bp.get("/api/social/publications")
@@ -116,15 +116,14 @@ def list_publications():
     if target_type not in ("clip", "meet", "voice"):
         raise ApiError(400, "invalid_target_type", "target_type must be clip, meet or voice.")
     target_id = request.args.get("target_id", "")[:64]
-    return jsonify({"publications": [service.serialize_publication(p)
+    return jsonify({"publications": [_publication_json(p)
                                      for p in service.publications_for(current_user, target_type, target_id)]})
 
 
 @bp.get("/api/social/publications/<publication_id>")
 @login_required
 def publication(publication_id):
-    return jsonify({"publication": service.serialize_publication(service.get_publication(current_user,
-                                                                                          publication_id))})
+    return jsonify({"publication": _publication_json(service.get_publication(current_user, publication_id))})
 
 
 @bp.post("/api/social/publications/<publication_id>/retry")
@@ -132,7 +131,21 @@ def publication(publication_id):
 def retry(publication_id):
     publication = service.retry_publication(service.get_publication(current_user, publication_id))
     _enqueue(publication)
-    return jsonify({"publication": service.serialize_publication(publication)}), 202
+    return jsonify({"publication": _publication_json(publication)}), 202
+
+
+def _publication_json(publication):
+    """The post, and for one that failed because its account's token was refused, where to reconnect it
+    (Try again alone would fail the same way)."""
+    data = service.serialize_publication(publication)
+    if publication.status == PublicationStatus.FAILED and publication.destination_id is not None:
+        try:
+            destination = service.get_destination(current_user, publication.destination_id)
+        except ApiError:  # disconnected since
+            destination = None
+        if destination is not None and destination.connection.status == "needs_reconnect":
+            data["links"]["reconnect"] = url_for("social.connections_page")
+    return data
 
 
 def _enqueue(publication):
