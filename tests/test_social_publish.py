@@ -416,6 +416,18 @@ def test_a_tiktok_job_stopped_mid_upload_resumes_without_a_second_init(app, web,
     assert len(tiktok_double.published) == 1 and publication(web, publication_id)["status"] == "inbox"
 
 
+def test_a_lost_answer_to_media_publish_neither_fails_the_post_nor_publishes_twice(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    # Instagram publishes the Reel, but its answer is lost on the way (a 503 in its place).
+    meta_double.fail_next(1, status=503, retry_after=0, path="/media_publish", after=True)
+
+    assert run_jobs(app) == ["published"]
+
+    assert len(meta_double.published) == 1 and len(meta_double.containers) == 1
+    assert publication(web, publication_id)["status"] == "published"
+
+
 def test_running_a_published_job_again_does_nothing(app, web, meta_double, clip):
     from webapp.jobs import enqueue_publish
     connect(web, "meta")

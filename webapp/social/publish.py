@@ -187,11 +187,25 @@ def _instagram(publication, destination, export):
             if code == "EXPIRED":
                 raise PlatformError("Instagram's upload expired before it was published; try again.")
             return None
-        _poll(publication, finished)
-        media_id = meta.instagram_publish(destination.external_id, token, publication.remote_id)
+        code = _poll(publication, finished)
+        media_id = None if code == "PUBLISHED" else _publish_container(destination, token, publication.remote_id)
+        if media_id is None:  # an earlier try published it; the container does not say as which media
+            return _done(publication, S.PUBLISHED, None)
         _set(publication, step="published", remote_id=media_id)
     permalink = meta.instagram_permalink(publication.remote_id, token)
     return _done(publication, S.PUBLISHED, permalink)
+
+
+def _publish_container(destination, token, container_id):
+    """The media that media_publish made of the container; None when a try whose answer was lost had
+    published it already (publishing it again would fail, and a new container would post it twice)."""
+    try:
+        return meta.instagram_publish(destination.external_id, token, container_id)
+    except PlatformError:
+        code, _text = meta.instagram_container_status(container_id, token)
+        if code == "PUBLISHED":
+            return None
+        raise
 
 
 def _facebook(publication, destination, export):
