@@ -17,9 +17,11 @@ from playwright.sync_api import expect
 from tests.app_server import AppServer
 from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, create, cut, local_path, upload_local
-from tests.conftest import TEST_DATABASE_URL, Client, log_in, scratch_database
+from tests.conftest import TEST_DATABASE_URL, Client, _test_config, log_in, scratch_database
 from tests.factories import PASSWORD, make_recording, make_user
 from tests.services import RedisServer, SwitchableS3, child_pids, logged_in_session, wait_until
+from webapp import create_app
+from webapp.extensions import db
 from webapp.storage import get_storage
 
 
@@ -191,12 +193,18 @@ class TestRedisDown:
 
 # --- PostgreSQL restarted under load ----------------------------------------------------------------
 
-def served_recording(server, media_dir, email="ada@example.com"):
-    """A user and a recording of theirs on a served app, made with its CLI; the recording's id."""
-    server.flask("users", "create", email, "--password", PASSWORD)
-    output = server.flask("recordings", "add", "--type", "meet", "--product", "m10", "--owner", email,
-                          "--title", "Standup", "--file", str(media_dir / "sample.mp4"))
-    return int(output.strip().splitlines()[-1])
+def served_recording(server, media_dir, database_url=None, email="ada@example.com"):
+    """A user and a recording of theirs in a served app's database and storage (written from this process,
+    faster than its CLI); the recording's id."""
+    instance = server.instance_path
+    console = create_app(_test_config(database_url or f"sqlite:///{instance / 'reclip.db'}", instance,
+                                      SECRET_KEY=server.env["SECRET_KEY"]), instance_path=str(instance / "console"))
+    with console.app_context():
+        recording = make_recording(owner=make_user(email), file=media_dir / "sample.mp4", title="Standup")
+        recording_id = recording.id
+        db.session.remove()
+        db.engine.dispose()
+    return recording_id
 
 
 def terminate_backends(admin_url, database):
@@ -215,7 +223,7 @@ def test_postgresql_connections_cut_under_load_fail_cleanly_and_the_pool_recover
         database = parts.path.lstrip("/")
         admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
         with AppServer(tmp_path / "instance", workers=2, DATABASE_URL=url) as server:
-            recording_id = served_recording(server, media_dir)
+            recording_id = served_recording(server, media_dir, url)
             paths = ["/api/livekit/recordings?type=meet",
                      f"/api/livekit/recordings/download?type=meet&id={recording_id}"]
             sessions = [logged_in_session(server.url, "ada@example.com") for _ in range(4)]
@@ -259,3 +267,77 @@ def test_postgresql_connections_cut_under_load_fail_cleanly_and_the_pool_recover
                         in (200, 302)
             assert child_pids(server.process.pid) == workers
             assert "Traceback" not in server.log.read_text()
+
+
+# --- an upload cut off half-way ------------------------------------------------------------------------
+
+def multipart(fields, file_bytes, filename="clip.mp4", content_type="video/mp4"):
+    """A multipart/form-data body as a browser's form sends it; (body, content type header)."""
+    boundary = f"----reclip{uuid.uuid4().hex}"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + file_bytes + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post_cut_off(url, body, content_type):
+    """POST with the whole body's Content-Length, send half of it and stop sending (the tab closed, the
+    network went); what the server answers to that, or b"" when it just closes."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        head = (f"POST {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+        sock.sendall(head.encode() + body[:len(body) // 2])
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server has dealt with it and closed
+            answer += chunk
+    return answer
+
+
+def stored_files(root):
+    """Every file under the storage root, hidden ones (half-written uploads) included."""
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def test_an_upload_cut_off_half_way_keeps_nothing_and_the_clip_never_becomes_ready(tmp_path, media_dir):
+    clip_file = cut(media_dir / "sample.mp4", tmp_path / "clip.mp4", 3, 7).read_bytes()  # 3 s to 10 s
+    with AppServer(tmp_path / "instance") as server:
+        recording_id = served_recording(server, media_dir)
+        storage_root = server.instance_path / "storage"
+        before = stored_files(storage_root)  # the recording
+        session = logged_in_session(server.url, "ada@example.com")
+
+        def new_clip():
+            response = session.post(f"{server.url}{CLIPS_URL}", json={
+                "type": "meet", "id": recording_id, "start_seconds": 3, "end_seconds": 10, "mode": "browser"})
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        given_up = new_clip()
+        body, content_type = multipart(given_up["upload"]["fields"], clip_file)
+        answer = post_cut_off(given_up["upload"]["url"], body, content_type)
+        assert not answer.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2")), answer[:200]
+        assert stored_files(storage_root) == before  # no object, no half-written temporary file
+        clip_url = f"{server.url}{CLIPS_URL}/{given_up['clip']['id']}"
+        assert session.get(clip_url).json()["clip"]["status"] == "awaiting_upload"
+        completed = session.post(f"{clip_url}/complete")
+        assert completed.status_code == 422 and completed.json()["error"]["message"] == \
+            "Nothing was uploaded for this clip."
+        assert session.get(clip_url).json()["clip"]["status"] == "failed"
+        assert stored_files(storage_root) == before
+
+        # Cut off, then sent again whole with the same presigned POST: only the whole file is kept.
+        retried = new_clip()
+        body, content_type = multipart(retried["upload"]["fields"], clip_file)
+        post_cut_off(retried["upload"]["url"], body, content_type)
+        assert stored_files(storage_root) == before
+        assert requests.post(retried["upload"]["url"], data=body, headers={"Content-Type": content_type},
+                             timeout=30).status_code == 204
+        completed = session.post(f"{server.url}{CLIPS_URL}/{retried['clip']['id']}/complete")
+        assert completed.status_code == 200, completed.text
+        assert completed.json()["clip"]["status"] == "ready"
+        assert completed.json()["clip"]["size_bytes"] == len(clip_file)
+        assert "Traceback" not in server.log.read_text()
