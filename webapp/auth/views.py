@@ -23,7 +23,7 @@ def _safe_next(target):
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login():
-    if current_user.is_authenticated and request.method == "GET":
+    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
         return redirect(_safe_next(request.args.get("next")))
     if request.method == "POST":
         email = request.form.get("email", "")
