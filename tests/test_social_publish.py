@@ -18,7 +18,7 @@ from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401 (fix
 from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.extensions import db
 from webapp.media import run_ffmpeg
-from webapp.social import crypto
+from webapp.social import crypto, tiktok
 from webapp.social.models import SocialConnection, SocialDestination
 
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -311,6 +311,21 @@ def test_a_direct_tiktok_post_uses_a_privacy_level_from_creator_info(app, web, t
     assert posted["mode"] == "direct" and posted["privacy_level"] == "SELF_ONLY"
     assert posted["caption"] == "Standup #reclip"
     assert publication(web, publication_id)["status"] == "published"
+
+
+@pytest.mark.parametrize("megabytes", [4.5, 7, 23.5])
+def test_tiktok_uploads_are_cut_as_the_media_transfer_guide_says(app, web, tiktok_double, megabytes):
+    connect(web, "tiktok")
+    size = int(megabytes * 1024 * 1024)
+    video = bytes(range(256)) * (size // 256) + b"\0" * (size % 256)
+
+    publish_id, upload_url = tiktok.init_upload(crypto.decrypt(connection("tiktok").access_token), size)
+    parts = tiktok.chunks(size)
+    for first, last in parts:
+        tiktok.put_chunk(upload_url, video[first:last + 1], first, last, size)
+
+    assert [r.status for r in requests_to(tiktok_double, "/upload/video/")] == [206] * (len(parts) - 1) + [201]
+    assert bytes(tiktok_double.posts[publish_id].received) == video
 
 
 # --- refused and expired tokens --------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def creator_info(token):
 
 def chunk_plan(size):
     """(chunk_size, total_chunk_count) as the Media Transfer Guide wants them."""
-    if size < MIN_CHUNK:
+    if size < CHUNK:  # under 5 MB it must go whole; up to CHUNK one chunk of it is within 5-64 MB
         return size, 1
     return CHUNK, max(1, size // CHUNK)
 
