@@ -1,0 +1,215 @@
+"""Schemathesis fuzzes the JSON API from its own OpenAPI description (/api/openapi.json), in process (WSGI),
+logged in as a member: no 5xx, every response as described (status, content type, body), data outside the
+schema refused and data inside it accepted, and the links of the description followed statefully
+(list recordings -> create a clip -> get it -> complete it -> share it -> revoke the link).
+
+The world it fuzzes holds real objects (the member's recording with a real media file, a ready clip, a clip
+waiting for its upload, share links), and the seeded ids are mixed into the generated ones, so the fuzzer
+reaches the code behind the 404. Example counts are bounded so that the file runs in well under a minute.
+"""
+import base64
+import hashlib
+import json
+import os
+import re
+import time
+from collections import Counter
+
+import hypothesis
+import jwt
+import pytest
+import schemathesis
+from schemathesis.checks import load_all_checks
+from schemathesis.core import NotSet
+from schemathesis.pytest.lazy import get_all_tests
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.shares.models import ShareLink
+from tests.factories import PASSWORD, make_clip, make_ready_clip, make_recording, make_share_link, make_user
+
+USER_AGENT = "Mozilla/5.0 (reclip fuzz)"
+CSRF_META = r'<meta name="csrf-token" content="([^"]+)"'
+WEBHOOK_KEY, WEBHOOK_SECRET = "APIfuzz", "fuzz-secret-of-at-least-32-characters!!"
+SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
+STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "15"))
+SETTINGS = hypothesis.settings(deadline=None, database=None)
+
+# Rules the schema cannot express (end after start, at most CLIP_MAX_SECONDS; a default link never expires;
+# target_type needs target_id; an egress_ended event needs a file; a cursor is one the API gave out): data
+# valid to the schema may still be refused there, with a 400 that says why.
+CROSS_FIELD_RULES = ("POST /api/livekit/recordings/clips", "POST /api/share-links", "POST /api/social/publications",
+                     "GET /api/share-links", "POST /api/livekit/webhook", "GET /api/livekit/recordings")
+
+
+@pytest.fixture
+def app_config():
+    return {"LIVEKIT_API_KEY": WEBHOOK_KEY, "LIVEKIT_API_SECRET": WEBHOOK_SECRET,
+            # The fuzzer makes clips far faster than a person; the limits have tests of their own.
+            "CLIP_RATE_LIMIT": "100000 per minute", "CLIP_PENDING_UPLOADS_MAX": 100000,
+            "CLIP_SERVER_JOBS_MAX": 100000}
+
+
+@pytest.fixture
+def world(app, member, media_dir):
+    """The member's recording (a real file), its ready clip, a clip awaiting upload, share links; and a
+    recording of someone else (404 to the member)."""
+    standup = make_recording(owner=member, file=media_dir / "sample.mp4", title="Team standup")
+    voice = make_recording("voice", owner=member, file=media_dir / "sample.m4a", title="Call")
+    theirs = make_recording(owner=make_user("other@example.com"), file=media_dir / "sample.mp4", title="Theirs")
+    ready = make_ready_clip(standup, media_dir / "sample.mp4", user=member)
+    pending = make_clip(standup, "awaiting_upload", user=member)
+    # What DELETE may take: clips and links of its own (the lowest link ids, which the fuzzer tries most), so
+    # that the other objects stay for the other operations.
+    disposable_clips = [make_clip(standup, "ready", user=member).id for _ in range(3)]
+    for _ in range(3):
+        make_share_link(member, standup)
+    disposable_links = db.session.scalars(select(ShareLink.id)).all()
+    tokens = [make_share_link(member, standup), make_share_link(member, ready)]
+    return {"recording_ids": [standup.id, voice.id, theirs.id], "clip_ids": [ready.id, pending.id],
+            "link_ids": sorted(set(db.session.scalars(select(ShareLink.id)).all()) - set(disposable_links)),
+            "tokens": tokens, "disposable_clip_ids": disposable_clips, "disposable_link_ids": disposable_links}
+
+
+@pytest.fixture
+def member_session(app, member):
+    """Call kwargs of a member logged in through the login form: the session cookie, the page's CSRF token, and
+    the browser's User-Agent (the session is bound to it: session protection is strong)."""
+    browser = app.test_client()
+    browser.environ_base["HTTP_USER_AGENT"] = USER_AGENT
+    token = re.search(CSRF_META, browser.get("/login").get_data(as_text=True)).group(1)
+    response = browser.post("/login", data={"email": member.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    token = re.search(CSRF_META, browser.get("/recordings").get_data(as_text=True)).group(1)
+    return {"cookies": {"session": browser.get_cookie("session").value},
+            "headers": {"X-CSRFToken": token, "User-Agent": USER_AGENT}}
+
+
+def fuzz_config(world):
+    """Bounded, reproducible (FUZZ_SEED), with the seeded ids mixed into the generated ones."""
+    expected_400 = {"positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "400", "401", "403", "404",
+                                                                        "409", "410", "422", "429"]}}
+    return schemathesis.Config.from_dict({
+        "seed": SEED,
+        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+        "dictionaries": {name: {"values": values} for name, values in world.items()},
+        "parameters": {
+            "query.id": {"dictionary": "recording_ids", "probability": 0.5},
+            "body.id": {"dictionary": "recording_ids", "probability": 0.5},
+            "path.clip_id": {"dictionary": "clip_ids", "probability": 0.5},
+            "path.link_id": {"dictionary": "link_ids", "probability": 0.5},
+            "path.token": {"dictionary": "tokens", "probability": 0.5},
+        },
+        "generation": {"max-examples": MAX_EXAMPLES, "with-security-parameters": False, "database": "none"},
+        "checks": {
+            "not_a_server_error": {"enabled": True},
+            "status_code_conformance": {"enabled": True},
+            "content_type_conformance": {"enabled": True},
+            "response_schema_conformance": {"enabled": True},
+            "response_headers_conformance": {"enabled": True},
+            "negative_data_rejection": {"enabled": True, "expected-statuses": [
+                "400", "401", "403", "404", "405", "409", "413", "415", "422", "429"]},
+            "positive_data_acceptance": {"enabled": True, "expected-statuses": [
+                "2xx", "3xx", "401", "403", "404", "409", "410", "422", "429"]},
+            # It drops the credentials it generated, but the session is sent by the test itself: the authorization
+            # matrix (tests/test_authz_matrix.py) is where anonymous calls are checked.
+            "ignored_auth": {"enabled": False},
+        },
+        "phases": {"stateful": {"max-steps": 8}},
+        "operations": [
+            *({"include-name": name, "checks": {
+                **expected_400,
+                # LiveKit's events carry many fields Reclip ignores; it takes what it can use and skips the rest.
+                **({"negative_data_rejection": {"enabled": False}} if name == "POST /api/livekit/webhook" else {})}}
+              for name in CROSS_FIELD_RULES),
+            {"include-name": "DELETE /api/livekit/recordings/clips/{clip_id}",
+             "parameters": {"path.clip_id": {"dictionary": "disposable_clip_ids", "probability": 0.5}}},
+            {"include-name": "DELETE /api/share-links/{link_id}",
+             "parameters": {"path.link_id": {"dictionary": "disposable_link_ids", "probability": 0.5}}},
+        ],
+    })
+
+
+class FreshContextApp:
+    """The app as WSGI as a server runs it: each request in an app context of its own (the test keeps one open
+    for factories, whose `g` Flask would share) and from an address (the session is bound to it)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        environ.setdefault("REMOTE_ADDR", "127.0.0.1")
+        with self.app.app_context():
+            response = self.app.wsgi_app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                getattr(response, "close", lambda: None)()
+
+
+@pytest.fixture
+def fuzz_schema(app, world):
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", FreshContextApp(app), config=fuzz_config(world))
+
+
+def signed_webhook(case):
+    """The body as bytes and a LiveKit token over its hash: the fuzzer gets past the signature."""
+    if isinstance(case.body, (bytes, str)):  # negative cases: raw text, not JSON
+        body = case.body.encode() if isinstance(case.body, str) else case.body
+    else:
+        body = b"" if isinstance(case.body, NotSet) else json.dumps(case.body).encode()
+    now = int(time.time())
+    token = jwt.encode({"iss": WEBHOOK_KEY, "nbf": now - 5, "exp": now + 600,
+                        "sha256": base64.b64encode(hashlib.sha256(body).digest()).decode()},
+                       WEBHOOK_SECRET, algorithm="HS256")
+    return body, {"Authorization": f"Bearer {token}"}
+
+
+def run_operations(schema, call):
+    """Every operation's Hypothesis test (examples, coverage and fuzzing phases), as schemathesis' pytest plugin
+    builds them; {operation: failure} for those that failed. (The plugin's own runner, `from_fixture`, sets
+    pytest's private `_nodeid`, which pytest 9.2 no longer has.)"""
+    load_all_checks()
+
+    def test(case):
+        call(case)
+
+    failures = {}
+    bound = schema.clone(test_function=test)
+    for result in get_all_tests(schema=bound, test_func=test, settings=SETTINGS, given_kwargs={}):
+        operation, hypothesis_test = result.ok()
+        try:
+            hypothesis_test()
+        except (Exception, BaseExceptionGroup) as exc:  # the checks that failed (a FailureGroup), or an error
+            failures[operation.label] = exc
+    return failures
+
+
+def test_every_operation(fuzz_schema, member_session, world):
+    seen = Counter()
+
+    def call(case):
+        if case.operation.path == "/api/livekit/webhook":
+            body, headers = signed_webhook(case)
+            response = case.call(headers=headers, data=body)
+            case.validate_response(response, headers=headers, transport_kwargs={"data": body})
+        else:
+            response = case.call(**member_session)
+            case.validate_response(response, headers=member_session["headers"], transport_kwargs=member_session)
+        if case.method.upper() == case.operation.method.upper():  # not one of the unexpected-method probes
+            seen[case.operation.label, response.status_code] += 1
+
+    failures = run_operations(fuzz_schema, call)
+    if os.environ.get("FUZZ_REPORT"):
+        for (label, status), count in sorted(seen.items()):
+            print(f"{label:60} {status} x{count}")
+    assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
+    # It fuzzed as the member (a session lost midway would make every answer a 401, and pass) and reached the
+    # seeded objects, not only the 400s and 404s around them.
+    assert not [label for label, status in seen if status == 401 and label != "POST /api/livekit/webhook"]
+    reached = {label for label, status in seen if status < 400}
+    assert {"GET /api/livekit/recordings", "GET /api/livekit/recordings/download",
+            "GET /api/livekit/recordings/clips/{clip_id}", "GET /api/livekit/recordings/clips/{clip_id}/download",
+            "POST /api/livekit/recordings/clips", "POST /api/share-links", "DELETE /api/share-links/{link_id}",
+            "GET /s/{token}/media", "POST /api/livekit/webhook"} <= reached
