@@ -403,6 +403,16 @@ def test_tiktok_answering_429_with_retry_after_is_waited_out(app, web, tiktok_do
     assert publication(web, publication_id)["status"] == "inbox" and len(tiktok_double.posts) == 1
 
 
+def test_a_throttled_graph_call_is_tried_again_later_not_failed(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    meta_double.throttle_next(1, code=4)  # Meta's documented shape: #4 with HTTP 400 and no Retry-After
+
+    assert run_jobs(app) == [None, "published"]  # None: the first run asked the queue to try again later
+
+    assert publication(web, publication_id)["status"] == "published" and len(meta_double.containers) == 1
+
+
 # --- a job that stops half-way ----------------------------------------------------------------------------
 
 def test_an_instagram_job_stopped_after_its_container_resumes_with_the_same_container(app, web, meta_double, clip):

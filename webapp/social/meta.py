@@ -12,6 +12,8 @@ FACEBOOK = "https://www.facebook.com"
 # OAuthException code 190: the token expired, was revoked, or the password changed (Graph API errors).
 TOKEN_REFUSED_CODES = {190, 102}
 PERMISSION_CODES = {10, 200}
+# Rate limiting (Graph API rate-limiting page): app #4, user #17, Page #32, and #613; HTTP 400, no Retry-After.
+THROTTLE_CODES = {4, 17, 32, 613}
 SCOPES = ["pages_show_list", "pages_read_engagement", "pages_manage_posts", "instagram_basic",
           "instagram_content_publish"]
 
@@ -32,6 +34,9 @@ def _describe(label):
         if code in PERMISSION_CODES:
             return PlatformError(f"{label} did not give Reclip the permission it needs ({message}). Reconnect and "
                                  "allow every permission asked for.", status=response.status_code, token_refused=True)
+        if code in THROTTLE_CODES or error.get("is_transient") is True:
+            return PlatformError(f"{label} is limiting Reclip's requests right now ({message}).",
+                                 status=getattr(response, "status_code", None), retryable=True)
         return PlatformError(f"{label} answered: {message}", status=getattr(response, "status_code", None))
     return describe
 
