@@ -341,3 +341,66 @@ def test_an_upload_cut_off_half_way_keeps_nothing_and_the_clip_never_becomes_rea
         assert completed.json()["clip"]["status"] == "ready"
         assert completed.json()["clip"]["size_bytes"] == len(clip_file)
         assert "Traceback" not in server.log.read_text()
+
+
+# --- the local backend's disk full ---------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MB filesystem (tmpfs) for the local backend, so that writes fail with ENOSPC as on a full disk."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a full disk is simulated with a small tmpfs, and mounting one was refused "
+                    f"(needs root with CAP_SYS_ADMIN): {mounted.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+def fill(disk, leave=64 * 1024):
+    """Fill the disk up to `leave` bytes free; the file that does it (delete it to make room again)."""
+    stat = os.statvfs(disk)
+    filler = disk / f"filler-{uuid.uuid4().hex[:6]}"
+    filler.write_bytes(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave))
+    return filler
+
+
+class TestDiskFull:
+    @pytest.fixture
+    def app_config(self, small_disk):
+        return {"STORAGE_LOCAL_ROOT": str(small_disk / "storage")}
+
+    def test_a_full_disk_answers_507_keeps_nothing_half_written_and_works_once_there_is_room(
+            self, app, login, small_disk, media_dir, tmp_path):
+        owner = make_user()
+        recording = make_recording(owner=owner, file=media_dir / "sample.mp4")
+        client = login(owner)
+        clip_file = cut(media_dir / "sample.mp4", tmp_path / "clip.mp4", 3, 7)  # 3 s to 10 s, about 1.4 MB
+        root = small_disk / "storage"
+        created = create(client, recording, 3, 10)
+        assert created.status_code == 201
+        clip, upload = created.get_json()["clip"], created.get_json()["upload"]
+        before = stored_files(root)
+
+        filler = fill(small_disk)
+        body = assert_json_error(upload_local(client, upload, clip_file), 507, "storage_full")
+        assert body["error"]["message"] == "There is no room left in storage. Try again later."
+        assert stored_files(root) == before  # not a byte of it, no temporary file
+        filler.unlink()
+        assert upload_local(client, upload, clip_file).status_code == 204
+        uploaded = stored_files(root)
+
+        # Full again while `complete` copies the checked clip out of the uploads: 507, and it can be tried again.
+        filler = fill(small_disk)
+        assert_json_error(client.post(f"{CLIPS_URL}/{clip['id']}/complete"), 507, "storage_full")
+        assert stored_files(root) == uploaded
+        assert clip_row(clip["id"]).status == "awaiting_upload"
+        filler.unlink()
+        completed = client.post(f"{CLIPS_URL}/{clip['id']}/complete")
+        assert completed.status_code == 200, completed.get_data(as_text=True)
+        assert completed.get_json()["clip"]["status"] == "ready"
+        assert completed.get_json()["clip"]["size_bytes"] == clip_file.stat().st_size

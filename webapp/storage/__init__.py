@@ -3,10 +3,10 @@ from flask import current_app
 
 from webapp.errors import error_response
 
-from webapp.storage.base import (InvalidKey, ObjectInfo, ObjectMissing, Storage, StorageError, StorageUnavailable,
-                                 UploadTarget)
+from webapp.storage.base import (InvalidKey, ObjectInfo, ObjectMissing, Storage, StorageError, StorageFull,
+                                 StorageUnavailable, UploadTarget)
 
-__all__ = ["InvalidKey", "ObjectInfo", "ObjectMissing", "Storage", "StorageError", "StorageUnavailable",
+__all__ = ["InvalidKey", "ObjectInfo", "ObjectMissing", "Storage", "StorageError", "StorageFull", "StorageUnavailable",
            "UploadTarget", "build_storage", "get_storage", "init_app"]
 
 
@@ -33,6 +33,11 @@ def init_app(app):
     def handle_storage_unavailable(exc):
         app.logger.warning("storage unavailable: %s", exc)
         return error_response(503, "storage_unavailable", "Storage cannot be reached right now. Try again shortly.")
+
+    @app.errorhandler(StorageFull)
+    def handle_storage_full(exc):
+        app.logger.warning("storage full: %s", exc)
+        return error_response(507, "storage_full", "There is no room left in storage. Try again later.")
 
     @app.errorhandler(ObjectMissing)
     def handle_object_missing(exc):  # deleted between a check and the signing

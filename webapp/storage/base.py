@@ -14,6 +14,10 @@ class StorageUnavailable(StorageError):
     """The storage service could not be reached or answered with a server error."""
 
 
+class StorageFull(StorageError):
+    """No room left to store an object (a full disk, a quota); nothing of it was kept."""
+
+
 class InvalidKey(StorageError):
     """A key that could escape the storage root or is not a plain object name."""
 

@@ -1,4 +1,5 @@
 """Local-disk storage under instance/storage; Flask itself serves its signed URLs."""
+import errno
 import os
 import shutil
 import tempfile
@@ -9,11 +10,13 @@ from pathlib import Path
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from webapp.storage.base import InvalidKey, ObjectInfo, Storage, StorageUnavailable, UploadTarget, check_key
+from webapp.storage.base import (InvalidKey, ObjectInfo, Storage, StorageFull, StorageUnavailable, UploadTarget,
+                                 check_key)
 
 CHUNK = 256 * 1024
 _GET_SALT = "reclip.storage.get"
 _POST_SALT = "reclip.storage.post"
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no space, over quota, over the file size limit
 
 
 class ExpiredSignature(Exception):
@@ -99,16 +102,22 @@ class LocalStorage(Storage):
 
     def put(self, key, fileobj, *, content_type):
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(fileobj, out, CHUNK)
+            _write_type(path, content_type)  # before the object appears: never an object without its type
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+            if not path.exists():
+                _type_path(path).unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                raise StorageFull(f"{self.root}: {exc.strerror}") from exc
             raise
-        _write_type(path, content_type)
 
     def copy(self, source_key, target_key):
         source = self.path_for(source_key)
