@@ -14,7 +14,7 @@ from tests.factories import make_ready_clip
 from webapp.config import PROJECT_ROOT
 from webapp.extensions import db
 from webapp.media import probe, run_ffmpeg
-from webapp.social import export
+from webapp.social import export, rules
 from webapp.social.models import SocialExport
 from webapp.storage import get_storage
 
@@ -25,8 +25,9 @@ KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
-def app_config(meta_double, tiktok_double):
-    return {"META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
+def app_config(request, meta_double, tiktok_double):
+    """Both platforms configured (a test adds keys with indirect parametrization)."""
+    return {**getattr(request, "param", {}), "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
             "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
             "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
             "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
@@ -163,9 +164,11 @@ def test_connect_both_platforms_list_their_accounts_and_disconnect(platforms, me
     expect(tiktok.get_by_role("listitem")).to_have_text(["TikTok Reclip Tester"], use_inner_text=True)
     assert axe_violations(page, live_server) == []
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     tiktok.get_by_role("button", name="Disconnect").click()
-    expect(tiktok.get_by_role("listitem")).to_have_count(1)  # dismissed: still connected
+    assert asked == ["Disconnect TikTok? Reclip can no longer post there, and its access is taken back at TikTok."]
+    # Dismissed: nothing happened (else the Disconnect button below would be gone).
     page.once("dialog", lambda dialog: dialog.accept())
     tiktok.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_role("alert")).to_contain_text("Disconnected TikTok")
@@ -188,13 +191,16 @@ def test_post_a_clip_to_instagram_as_vertical(platforms, member_page, app, clip)
     dialog.get_by_role("radio", name="@reclip.test").check()
     expect(dialog.get_by_role("radio", name="Vertical 9:16")).to_be_checked()  # Reels are 9:16
     caption = dialog.get_by_label("Caption")
-    caption.fill(" ".join(f"#tag{n}" for n in range(31)))
+    too_many_tags, too_long = " ".join(f"#tag{n}" for n in range(31)), "a" * 2201
+    caption.fill(too_many_tags)
     expect(dialog.get_by_text("31 / 30 hashtags")).to_be_visible()
     dialog.get_by_role("button", name="Post", exact=True).click()
-    expect(dialog.get_by_text("Instagram allows at most 30 hashtags; this caption has 31.")).to_be_visible()
+    # The form says it in the server's own words (webapp/social/rules.py), before sending anything.
+    expect(dialog.get_by_text(rules.caption_problem("instagram", too_many_tags))).to_be_visible()
     expect(caption).to_be_focused()
-    caption.fill("a" * 2201)
-    expect(dialog.get_by_text("Instagram captions are at most 2,200 characters; this one has 2,201.")).to_be_visible()
+    caption.fill(too_long)
+    expect(dialog.get_by_text(rules.caption_problem("instagram", too_long))).to_have_text(
+        "Instagram captions are at most 2,200 characters; this one has 2,201.")
     dialog.get_by_role("button", name="Post", exact=True).click()
     assert sent == []  # the form refused both itself
 
@@ -231,6 +237,34 @@ def test_post_a_clip_to_the_tiktok_inbox(platforms, member_page, app, clip):
     expect(post_status(page)).to_contain_text("In your TikTok inbox: open TikTok to finish your post")
     published = tiktok.published[-1]
     assert (published["mode"], published["width"], published["height"]) == ("inbox", 1080, 1920)
+    assert page.app_errors() == []
+
+
+@pytest.mark.parametrize("app_config", [{"TIKTOK_DIRECT_POST": True}], indirect=True, ids=["direct-post"])
+def test_a_direct_tiktok_post_asks_who_can_see_it(platforms, member_page, app, clip):
+    _, tiktok = platforms
+    page = member_page
+    connected(page, "tiktok")
+
+    dialog = post_dialog(page)
+    expect(dialog.get_by_text("Posting to TikTok as Reclip Tester")).to_be_visible()  # creator_info's nickname
+    who = dialog.get_by_label("Who can see this video")
+    expect(who.get_by_role("option")).to_have_text(  # the private account's options, none chosen for them
+        ["Choose who can see it", "Followers", "Friends (followers you follow back)", "Only me"])
+    dialog.get_by_label("Caption").fill("Standup #reclip")
+    expect(dialog.get_by_text("15 / 2,200 characters")).to_be_visible()
+    dialog.get_by_role("button", name="Post", exact=True).click()
+    expect(dialog.get_by_role("alert")).to_have_text("Choose who can see the TikTok video.")
+    expect(who).to_be_focused()
+    who.select_option(label="Only me")  # an unaudited app may post only privately
+    post(dialog)
+    assert run_jobs(page, app) == ["published"]
+
+    expect(post_status(page)).to_contain_text("Published on TikTok")
+    published = tiktok.published[-1]
+    assert (published["mode"], published["privacy_level"], published["caption"]) == ("direct", "SELF_ONLY",
+                                                                                     "Standup #reclip")
+    assert (published["width"], published["height"]) == (1080, 1920)
     assert page.app_errors() == []
 
 
