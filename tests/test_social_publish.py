@@ -14,14 +14,16 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from tests.consumer import Consumers, consumer_app_config, wait_for
 from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401 (fixtures)
 from tests.factories import make_ready_clip, make_recording, make_user
 from webapp.extensions import db
 from webapp.media import run_ffmpeg
-from webapp.social import crypto, tiktok
-from webapp.social.models import SocialConnection, SocialDestination
+from webapp.social import crypto, publish, tiktok
+from webapp.social.models import Publication, SocialConnection, SocialDestination
 
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+STALE_SECONDS = 1  # a publishing job without a heartbeat (a poll, an uploaded chunk) for this long has stopped
 
 
 @pytest.fixture
@@ -31,8 +33,9 @@ def tiktok_direct_post():
 
 
 @pytest.fixture
-def app_config(meta_double, tiktok_double, tiktok_direct_post):
-    return {"META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
+def app_config(meta_double, tiktok_double, tiktok_direct_post, tmp_path):
+    # consumer_app_config: a real consumer process (the killed-worker test) can share the queue and storage.
+    return {**consumer_app_config(tmp_path, CLIP_JOB_STALE_SECONDS=STALE_SECONDS), "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
             "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
             "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
             "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
@@ -167,6 +170,11 @@ def plaintext_tokens(double):
 
 def flashes(page):
     return " ".join(re.sub(r"\s+", " ", m) for m in re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', page, re.S))
+
+
+def publication_row(publication_id):
+    db.session.expire_all()
+    return db.session.get(Publication, publication_id)
 
 
 def connection(provider):
@@ -439,6 +447,35 @@ def test_a_tiktok_job_stopped_mid_upload_resumes_without_a_second_init(app, web,
     assert len(requests_to(tiktok_double, "/inbox/video/init/")) == 1 and len(tiktok_double.posts) == 1
     assert [r.status for r in requests_to(tiktok_double, "/upload/video/")][-1] == 201
     assert len(tiktok_double.published) == 1 and publication(web, publication_id)["status"] == "inbox"
+
+
+def test_a_worker_killed_while_instagram_processes_resumes_with_the_same_container(
+        app, web, meta_double, clip, tmp_path, monkeypatch):
+    connect(web, "meta")
+    meta_double.processing_polls = 10 ** 6  # the container stays IN_PROGRESS while the worker polls it
+    for name in ("META_APP_ID", "META_APP_SECRET", "META_GRAPH_URL", "META_OAUTH_URL", "SOCIAL_POLL_SECONDS"):
+        monkeypatch.setenv(name, str(app.config[name]))  # the consumer builds its app from the environment
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", ",".join(app.config["TOKEN_ENCRYPTION_KEYS"]))
+    consumers = Consumers(app, tmp_path)
+    try:
+        worker = consumers.start()
+        publication_id = post(web, clip, "instagram")
+        wait_for(lambda: requests_to(meta_double, "/" + next(iter(meta_double.containers), "none")), 60,
+                 message=f"the worker to poll the container\n{consumers.logs()}")
+        worker.kill()  # SIGKILL mid-job
+    finally:
+        consumers.stop_all()
+    row = publication_row(publication_id)
+    assert (row.status, row.step, row.attempts) == ("processing", "container", 1)
+
+    meta_double.processing_polls = 0
+    time.sleep(STALE_SECONDS + 0.5)  # no heartbeat for that long: the job counts as stalled
+    assert publish.recover_stalled() == [publication_id]
+    assert set(run_jobs(app)) == {"published", "skipped"}  # skipped: the killed run's copies in the queue
+
+    assert len(requests_to(meta_double, "/17841400000000001/media", "POST")) == 1
+    assert len(meta_double.containers) == 1 and len(meta_double.published) == 1
+    assert publication_row(publication_id).attempts == 2
 
 
 def test_a_lost_answer_to_media_publish_neither_fails_the_post_nor_publishes_twice(app, web, meta_double, clip):
