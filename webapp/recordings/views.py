@@ -29,6 +29,8 @@ def download():
 @login_required
 def play():
     recording = _requested_recording()
+    if request.args.get("format", "json") != "json":
+        raise ApiError(400, "invalid_format", "format must be json, or absent for the media itself.")
     if request.args.get("format") == "json":  # for fetch(): a cross-origin redirect would hide the origin
         return jsonify({"url": service.browser_source_url(recording), "size_bytes": recording.size_bytes,
                         "expires_in": current_app.config["SIGNED_URL_TTL"],

@@ -27,9 +27,9 @@ def create():
 @bp.get("/api/share-links")
 @login_required
 def list_links():
-    target_type = request.args.get("target_type") or None
+    target_type = request.args.get("target_type")  # absent: all links; present, it must name a target
     target_id = request.args.get("target_id") or None
-    if target_type and (target_type not in service.TARGET_TYPES or not target_id):
+    if target_type is not None and (target_type not in service.TARGET_TYPES or not target_id):
         raise ApiError(400, "invalid_target", "Give target_type (meet, voice or clip) with target_id.")
     links = service.list_share_links(current_user, target_type, target_id)
     return jsonify({"share_links": [service.serialize_share_link(link) for link in links]})
