@@ -57,7 +57,8 @@ ACTORS = ("anon", "A", "B", "admin", "bearer")
 # Rules are written without their converters (`<link_id>` for `<int(max=2147483647):link_id>`); a row with
 # several methods stands for one row each; the OPTIONS row holds for every rule (Flask answers it itself).
 # Cells: a status; "login": 302 to /login?next=...; "200+" / "200-": 200 with the target in / not in the
-# listing (HEAD: 200). Every 4xx under /api/ is a JSON error. No cell may be a 5xx.
+# listing (HEAD: 200). Every 4xx under /api/ is a JSON error, every 404 there "not_found", as for a missing
+# id. No cell may be a 5xx.
 #
 # Scope (SPEC "Who sees what"): a member sees their own meet recordings, a super admin every meet and voice
 # recording of the allowed products; a clip and a share link follow their recording. Outside scope is 404,
@@ -523,6 +524,8 @@ def check(response, method, rule, target, expected, world, path):
     assert not to_log_in, f"sent to log in: {response.headers['Location']}"
     if path.startswith("/api/") and status >= 400 and method != "HEAD":
         assert response.mimetype == "application/json" and set(response.get_json()) == {"error"}
+        if status == 404:  # the very answer of a missing id: nothing tells that the object exists
+            assert response.get_json()["error"]["code"] == "not_found", response.get_json()
 
 
 # --- the tests ----------------------------------------------------------------------------------
