@@ -239,3 +239,28 @@ def child_pids(pid):
         except FileNotFoundError:
             continue
     return children
+
+
+def ffmpeg_in_group(pgid):
+    """True when an ffmpeg process runs in that process group (a consumer's job, mid-cut)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) == pgid and b"ffmpeg" in (entry / "cmdline").read_bytes():
+                return True
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return False
+
+
+def counting_ffmpeg(directory, real_binary):
+    """An ffmpeg that appends "<its pid> <its parent's pid> <args>" to runs.log, then becomes the real one;
+    (the wrapper's path, the log's path). Use it as FFMPEG_BINARY to count the cuts that really ran."""
+    directory.mkdir(parents=True, exist_ok=True)
+    log = directory / "runs.log"
+    log.touch()
+    wrapper = directory / "ffmpeg"
+    wrapper.write_text(f'#!/bin/sh\necho "$$ $PPID $*" >> "{log}"\nexec "{real_binary}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
