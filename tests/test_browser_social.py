@@ -180,7 +180,7 @@ def test_connect_both_platforms_list_their_accounts_and_disconnect(platforms, me
 
 # --- posting ------------------------------------------------------------------------------------
 
-def test_post_a_clip_to_instagram_as_vertical(platforms, member_page, app, clip):
+def test_post_a_clip_to_instagram_vertical_and_to_a_facebook_page_as_it_is(platforms, clip, member_page, app):
     meta, _ = platforms
     page = member_page
     connected(page, "meta")
@@ -217,10 +217,23 @@ def test_post_a_clip_to_instagram_as_vertical(platforms, member_page, app, clip)
     published = meta.published[-1]
     assert (published["width"], published["height"]) == (1080, 1920)
     assert published["caption"] == "Standup highlights #reclip"
+
+    dialog = post_dialog(page)  # the same clip to a Facebook Page: the frame as it is, unless asked
+    dialog.get_by_role("radio", name="Reclip Test Page").check()
+    expect(dialog.get_by_role("radio", name="Original")).to_be_checked()
+    expect(dialog.get_by_text("0 / 63,206 characters")).to_be_visible()
+    post(dialog)
+    assert run_jobs(page, app) == ["published"]
+    expect(post_status(page)).to_contain_text("Published on Facebook")
+    expect(page.locator("li.clip .post-state")).to_have_count(2)
+    published = meta.published[-1]
+    assert (published["platform"], published["width"], published["height"]) == ("facebook", 320, 240)
+    expect(post_status(page).get_by_role("link", name="View post")).to_have_attribute(
+        "href", published["permalink"])
     assert page.app_errors() == []
 
 
-def test_post_a_clip_to_the_tiktok_inbox(platforms, member_page, app, clip):
+def test_post_a_clip_to_the_tiktok_inbox(platforms, clip, member_page, app):
     _, tiktok = platforms
     page = member_page
     connected(page, "tiktok")
@@ -241,7 +254,7 @@ def test_post_a_clip_to_the_tiktok_inbox(platforms, member_page, app, clip):
 
 
 @pytest.mark.parametrize("app_config", [{"TIKTOK_DIRECT_POST": True}], indirect=True, ids=["direct-post"])
-def test_a_direct_tiktok_post_asks_who_can_see_it(platforms, member_page, app, clip):
+def test_a_direct_tiktok_post_asks_who_can_see_it(platforms, clip, member_page, app):
     _, tiktok = platforms
     page = member_page
     connected(page, "tiktok")
@@ -268,7 +281,7 @@ def test_a_direct_tiktok_post_asks_who_can_see_it(platforms, member_page, app, c
     assert page.app_errors() == []
 
 
-def test_a_failed_post_says_why_and_try_again_publishes_it(platforms, member_page, app, clip):
+def test_a_failed_post_says_why_and_try_again_publishes_it(platforms, clip, member_page, app):
     meta, _ = platforms
     page = member_page
     connected(page, "meta")
@@ -290,7 +303,7 @@ def test_a_failed_post_says_why_and_try_again_publishes_it(platforms, member_pag
     assert page.app_errors() == []
 
 
-def test_a_refused_token_asks_to_reconnect(platforms, member_page, app, clip):
+def test_a_refused_token_asks_to_reconnect(platforms, clip, member_page, app):
     meta, _ = platforms
     page = member_page
     connected(page, "meta")
@@ -333,8 +346,12 @@ def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
-def test_the_dialog_works_from_the_keyboard_passes_axe_and_fits_375px(platforms, member_page, live_server, clip):
+def test_the_dialog_works_from_the_keyboard_passes_axe_and_fits_375px(platforms, clip, member_page, live_server):
     page = member_page
+    dialog = post_dialog(page)  # nothing connected yet: the way to connect
+    expect(dialog.get_by_text("No account is connected for posting yet.")).to_be_visible()
+    expect(dialog.get_by_role("link", name="Connect an account")).to_be_focused()
+    page.keyboard.press("Escape")
     connected(page, "meta", "tiktok")
     opener = page.locator("li.clip").get_by_role("button", name="Post to…")
 
@@ -372,7 +389,7 @@ def test_the_dialog_works_from_the_keyboard_passes_axe_and_fits_375px(platforms,
 # --- off by default -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("app_config", [{}])  # the default configuration: no platform's keys
-def test_without_a_configured_platform_nothing_of_it_shows(member_page, clip):
+def test_without_a_configured_platform_nothing_of_it_shows(clip, member_page):
     page = member_page
     answers = []
     page.on("response", lambda response: answers.append((response.status, response.url))
