@@ -385,6 +385,75 @@ def test_an_expired_tiktok_access_token_is_refreshed_and_the_post_goes_through(a
     assert [r.status for r in requests_to(tiktok_double, "/v2/oauth/token/")] == [200, 200]  # code, then refresh
 
 
+# --- the platforms refusing the video ---------------------------------------------------------------------
+
+def test_a_container_instagram_could_not_use_fails_in_words_and_try_again_makes_a_new_one(
+        app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+    meta_double.next_container_outcome("ERROR", "Error: Injected failure (2207001)")
+
+    assert run_jobs(app) == ["failed"]
+    failed = publication(web, publication_id)
+    assert failed["error"] == "Instagram could not use the video: Error: Injected failure (2207001)."
+
+    assert web.post(f"/api/social/publications/{publication_id}/retry").status_code == 202
+    assert run_jobs(app) == ["published"]
+    assert len(meta_double.containers) == 2 and len(meta_double.published) == 1
+
+
+def test_a_video_facebook_could_not_process_fails_in_words_and_try_again_uploads_it_anew(
+        app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "facebook")
+    meta_double.next_video_error("Injected processing failure")
+
+    assert run_jobs(app) == ["failed"]
+    assert publication(web, publication_id)["error"] == "Facebook could not process the video: Injected processing failure"
+
+    web.post(f"/api/social/publications/{publication_id}/retry")
+    assert run_jobs(app) == ["published"]
+    assert len(meta_double.videos) == 2 and len(meta_double.published) == 1
+
+
+def test_try_again_after_facebook_took_the_video_does_not_upload_it_a_second_time(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "facebook")
+    meta_double.fail_next(25, status=500, retry_after=0, path="/v27.0/120")  # every status poll, every run
+
+    assert run_jobs(app) == [None, None, None, None, "failed"]  # 5 runs of 5 tries each, then it gives up
+    assert publication(web, publication_id)["status"] == "failed"
+
+    web.post(f"/api/social/publications/{publication_id}/retry")
+    assert run_jobs(app) == ["published"]
+    assert len(meta_double.videos) == 1 and len(meta_double.published) == 1
+
+
+def test_a_post_tiktok_failed_says_why_and_try_again_uploads_it_anew(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    publication_id = post(web, clip, "tiktok")
+    tiktok_double.next_post_failure("frame_rate_check_failed")
+
+    assert run_jobs(app) == ["failed"]
+    assert publication(web, publication_id)["message"] == "Failed: TikTok needs 23 to 60 frames a second."
+
+    web.post(f"/api/social/publications/{publication_id}/retry")
+    assert run_jobs(app) == ["inbox"]
+    assert len(requests_to(tiktok_double, "/inbox/video/init/")) == 2 and len(tiktok_double.published) == 1
+
+
+def test_a_tiktok_authorization_revoked_at_tiktok_asks_to_reconnect(app, web, tiktok_double, clip):
+    connect(web, "tiktok")
+    publication_id = post(web, clip, "tiktok")
+    tiktok_double.revoke()  # the person removed Reclip in TikTok: the refresh token is dead too
+
+    assert run_jobs(app) == ["failed"]
+
+    assert "TikTok refused the connection" in publication(web, publication_id)["error"]
+    assert connection("tiktok").status == "needs_reconnect"
+    assert [d["status"] for d in destinations(web)] == ["needs_reconnect"]
+
+
 # --- the platforms asking to wait -------------------------------------------------------------------------
 
 def test_instagram_answering_503_with_retry_after_is_waited_out(app, web, meta_double, clip):

@@ -183,8 +183,10 @@ def _instagram(publication, destination, export):
             if code in ("FINISHED", "PUBLISHED"):
                 return code
             if code == "ERROR":
+                _start_over(publication)
                 raise PlatformError(f"Instagram could not use the video: {text or 'no reason given'}.")
             if code == "EXPIRED":
+                _start_over(publication)
                 raise PlatformError("Instagram's upload expired before it was published; try again.")
             return None
         code = _poll(publication, finished)
@@ -221,6 +223,7 @@ def _facebook(publication, destination, export):
     def ready():
         status, permalink, error = meta.page_video_status(publication.remote_id, page_token)
         if status == "error":
+            _start_over(publication)
             raise PlatformError(f"Facebook could not process the video: {error}")
         if status == "ready":
             found["permalink"] = permalink
@@ -274,6 +277,7 @@ def _tiktok(publication, destination, export):
         status, reason, post_id = service.with_access_token(
             connection, lambda token: tiktok.publish_status(token, publication.remote_id))
         if status == "FAILED":
+            _start_over(publication)
             raise PlatformError(reason or "TikTok could not post the video.")
         if status in ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE"):
             found["post_id"] = post_id
@@ -284,6 +288,11 @@ def _tiktok(publication, destination, export):
         return _done(publication, S.INBOX, None)
     return _done(publication, S.PUBLISHED, found.get("post_id") and
                  f"https://www.tiktok.com/@{destination.name.lstrip('@')}/video/{found['post_id']}")
+
+
+def _start_over(publication):
+    """The platform gave up on this upload for good: Try again makes a new one, not polls the dead one."""
+    _set(publication, step=None, remote_id=None, upload_url=None, uploaded_bytes=0, upload_started_at=None)
 
 
 def _done(publication, status, permalink):

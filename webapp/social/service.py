@@ -300,10 +300,9 @@ def get_publication(user, publication_id):
 def retry_publication(publication):
     if publication.status != PublicationStatus.FAILED:
         raise ApiError(409, "not_failed", "Only a failed post can be tried again.")
+    # The job goes on from its last step: one the platform gave up on was cleared when it did (publish.py
+    # _start_over), so a new upload is made; a video the platform took is never uploaded a second time.
     publication.status, publication.error, publication.attempts, publication.polls = PublicationStatus.QUEUED, None, 0, 0
-    if publication.step != "published":  # a container, video or TikTok upload that failed stays failed: start anew
-        publication.step = publication.remote_id = publication.upload_url = publication.upload_started_at = None
-        publication.uploaded_bytes = 0
     db.session.commit()
     return publication
 
