@@ -1,9 +1,7 @@
 """Post for me in real Chromium, with the contract doubles as Meta and TikTok: connecting accounts from
-the header, posting a ready clip to Instagram (Vertical 9:16) and to the TikTok inbox, a failure in words
-and Try again, a refused token asking to reconnect, the keyboard, axe-core and a 375 px screen; and
-nothing of it when no platform is configured."""
-import json
-
+the header and disconnecting, posting a ready clip to Instagram (Vertical 9:16), a Facebook Page, the
+TikTok inbox and a direct TikTok post, a failure in words and Try again, a refused token asking to
+reconnect, the keyboard, axe-core and a 375 px screen; and nothing of it when no platform is configured."""
 import pytest
 from cryptography.fernet import Fernet
 from playwright.sync_api import expect
@@ -27,7 +25,8 @@ KEY = Fernet.generate_key().decode()
 @pytest.fixture
 def app_config(request, meta_double, tiktok_double):
     """Both platforms configured (a test adds keys with indirect parametrization)."""
-    return {**getattr(request, "param", {}), "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
+    return {**getattr(request, "param", {}),
+            "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
             "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
             "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
             "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
@@ -47,7 +46,7 @@ def platforms(app, live_server, meta_double, tiktok_double):
 @pytest.fixture(scope="session")
 def vertical_export(media_dir, tmp_path_factory):
     """The clip below as Vertical 9:16 on a blurred fill, made once with the export's own filter and encoding
-    (an export takes seconds of CPU; the job's ffmpeg run is tested in test_social_publish.py)."""
+    (an export takes seconds of CPU; the job making it is tested in test_social_publish.py)."""
     folder = tmp_path_factory.mktemp("social-export")
     cut, made = folder / "clip.mp4", folder / "vertical.mp4"
     run_ffmpeg(["-ss", "2", "-i", str(media_dir / "sample.mp4"), "-t", "4", "-c", "copy", str(cut)])
@@ -321,6 +320,8 @@ def test_a_refused_token_asks_to_reconnect(platforms, clip, member_page, app):
 
     dialog = post_dialog(page)
     expect(dialog.get_by_role("radio", name="@reclip.test")).to_be_disabled()
+    expect(dialog.get_by_role("radio", name="@reclip.test")).to_have_accessible_description(
+        "The connection stopped working.")
     expect(dialog.get_by_role("link", name="Reconnect").first).to_be_visible()
     page.keyboard.press("Escape")
 

@@ -128,21 +128,20 @@ export class PostDialog {
     const { $wrap, $input } = radio('destination', String(destination.id), destination.name, id);
     $input.destination = destination;
     $input.addEventListener('change', () => this.choose($input));
-    const why = destination.status === 'needs_reconnect' ? null : durationProblem(destination.platform, this.target.seconds);
-    if (destination.status === 'needs_reconnect') {
-      $input.disabled = true;
-      const $reconnect = el('a', 'post-reconnect', 'Reconnect');
-      $reconnect.href = connectUrl;
-      $reconnect.setAttribute('aria-describedby', `${id}-why`);
-      const $why = el('span', 'post-choice-why muted', 'The connection stopped working.');
-      $why.id = `${id}-why`;
-      $wrap.append($why, $reconnect);
-    } else if (why) {
+    const stopped = destination.status === 'needs_reconnect';
+    const why = stopped ? 'The connection stopped working.' : durationProblem(destination.platform, this.target.seconds);
+    if (why) {
       $input.disabled = true;
       const $why = el('span', 'post-choice-why muted', why);
       $why.id = `${id}-why`;
       $input.setAttribute('aria-describedby', $why.id);
       $wrap.append($why);
+    }
+    if (stopped) {
+      const $reconnect = el('a', 'post-reconnect', 'Reconnect');
+      $reconnect.href = connectUrl;
+      $reconnect.setAttribute('aria-describedby', `${id}-why`);
+      $wrap.append($reconnect);
     }
     return $wrap;
   }
