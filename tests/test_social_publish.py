@@ -35,7 +35,8 @@ def tiktok_direct_post():
 @pytest.fixture
 def app_config(meta_double, tiktok_double, tiktok_direct_post, tmp_path):
     # consumer_app_config: a real consumer process (the killed-worker test) can share the queue and storage.
-    return {**consumer_app_config(tmp_path, CLIP_JOB_STALE_SECONDS=STALE_SECONDS), "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
+    return {**consumer_app_config(tmp_path, CLIP_JOB_STALE_SECONDS=STALE_SECONDS),
+            "META_APP_ID": meta_double.app_id, "META_APP_SECRET": meta_double.app_secret,
             "META_OAUTH_URL": meta_double.oauth_url, "META_GRAPH_URL": meta_double.graph_url,
             "TIKTOK_CLIENT_KEY": tiktok_double.client_key, "TIKTOK_CLIENT_SECRET": tiktok_double.client_secret,
             "TIKTOK_API_URL": tiktok_double.api_url, "TIKTOK_AUTH_URL": tiktok_double.auth_url,
@@ -160,12 +161,14 @@ def stored_text(*tables):
 
 
 def requests_to(double, path, method=None):
+    """The requests the double saw whose path ends with `path` (and of that method)."""
     return [r for r in double.requests if r.path.endswith(path) and method in (None, r.method)]
 
 
-def plaintext_tokens(double):
-    return [value for value in (*getattr(double, "tokens", {}), *getattr(double, "access_tokens", {}),
-                                *getattr(double, "refresh_tokens", {}))]
+def issued_tokens(double):
+    """Every token the double handed out (Meta: user and Page tokens; TikTok: access and refresh tokens)."""
+    return [*getattr(double, "tokens", {}), *getattr(double, "access_tokens", {}),
+            *getattr(double, "refresh_tokens", {})]
 
 
 def flashes(page):
@@ -196,7 +199,7 @@ def test_meta_connect_asks_with_pkce_and_saves_pages_and_instagram_accounts(web,
     assert "Connected Facebook and Instagram: 3 places to post to." in page
     assert {(d["platform"], d["name"]) for d in destinations(web)} == {
         ("facebook", "Reclip Test Page"), ("facebook", "Side Project Page"), ("instagram", "@reclip.test")}
-    exchange = [r for r in requests_to(meta_double, "/oauth/access_token")]
+    exchange = requests_to(meta_double, "/oauth/access_token")
     assert len(exchange) == 2 and all(r.status == 200 for r in exchange)  # the code, then fb_exchange_token
     saved = connection("meta")
     long_lived = next(t for t in meta_double.tokens.values() if t.kind == "user" and t.long_lived)
@@ -221,7 +224,7 @@ def test_tiktok_connect_exchanges_the_code_and_reads_the_user(web, tiktok_double
 def test_tokens_are_encrypted_at_rest_and_never_in_an_answer(web, meta_double, tiktok_double, clip):
     connect(web, "meta")
     connect(web, "tiktok")
-    tokens = plaintext_tokens(meta_double) + plaintext_tokens(tiktok_double)
+    tokens = issued_tokens(meta_double) + issued_tokens(tiktok_double)
     assert len(tokens) >= 5
 
     stored = stored_text("social_connections", "social_destinations")
@@ -233,9 +236,9 @@ def test_tokens_are_encrypted_at_rest_and_never_in_an_answer(web, meta_double, t
     assert not [t for t in tokens if t in answers]
 
 
-@pytest.mark.parametrize("provider, answer", [("meta", "cancel"), ("tiktok", "cancel")])
-def test_cancelling_on_the_consent_page_saves_nothing(web, provider, answer):
-    _dialog, query = consent(web, provider, answer)
+@pytest.mark.parametrize("provider", ["meta", "tiktok"])
+def test_cancelling_on_the_consent_page_saves_nothing(web, provider):
+    _dialog, query = consent(web, provider, "cancel")
 
     page = finish(web, provider, query)
 
@@ -409,7 +412,8 @@ def test_a_video_facebook_could_not_process_fails_in_words_and_try_again_uploads
     meta_double.next_video_error("Injected processing failure")
 
     assert run_jobs(app) == ["failed"]
-    assert publication(web, publication_id)["error"] == "Facebook could not process the video: Injected processing failure"
+    failed = publication(web, publication_id)
+    assert failed["error"] == "Facebook could not process the video: Injected processing failure"
 
     web.post(f"/api/social/publications/{publication_id}/retry")
     assert run_jobs(app) == ["published"]
@@ -609,3 +613,14 @@ def test_disconnecting_tiktok_revokes_the_token_and_deletes_it(app, web, tiktok_
     assert [r.status for r in requests_to(tiktok_double, "/v2/oauth/revoke/")] == [200]
     assert all(grant.revoked for grant in tiktok_double.grants)
     assert connection("tiktok") is None and destinations(web) == []
+
+
+def test_a_post_waiting_when_its_account_is_disconnected_fails_in_words(app, web, meta_double, clip):
+    connect(web, "meta")
+    publication_id = post(web, clip, "instagram")
+
+    web.post(f"/settings/connections/{connection('meta').id}/disconnect")
+
+    assert run_jobs(app) == ["failed"]
+    assert publication(web, publication_id)["error"] == "The Instagram account was disconnected."
+    assert not meta_double.containers

@@ -40,7 +40,8 @@ def public_media_url(publication):
         raise PlatformError("PUBLIC_BASE_URL must be set (to an https address) so that the platform can fetch "
                             "the video.")
     # The job runs outside any request, where url_for cannot build; the URL map builds the path itself.
-    return base + current_app.url_map.bind("localhost").build("social.media", {"token": _signer().dumps(publication.id)})
+    path = current_app.url_map.bind("localhost").build("social.media", {"token": _signer().dumps(publication.id)})
+    return base + path
 
 
 def publication_for_media_token(token):
