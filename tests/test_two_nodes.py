@@ -1,7 +1,6 @@
 """Two nodes: two gunicorn apps and two queue consumers on one PostgreSQL, one Redis and one bucket, behind
 a round-robin front. A session, a CSRF token and a rate limit hold across both; each clip job runs once;
 a consumer killed mid-job is recovered by the other."""
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
@@ -106,10 +105,12 @@ def cluster(tmp_path_factory, s3_endpoint, media_dir):
         consumers = [Consumer(console, tmp / f"consumer-{name}.log") for name in "ab"]
         front = None
         try:
-            with ThreadPoolExecutor(2) as pool:
-                list(pool.map(lambda node: node.start(), nodes))
+            # Consumers first: the survivor's recovery runs once a minute from its start, so the earlier it
+            # starts, the sooner the last test sees it.
             for consumer in consumers:
                 consumer.start()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda node: node.start(), nodes))
             front = RoundRobinProxy([node.url for node in nodes]).start()
             yield Cluster(console, nodes, front, consumers, ffmpeg_log, recording_id, hd_recording_id)
         finally:
