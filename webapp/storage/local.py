@@ -116,7 +116,7 @@ class LocalStorage(Storage):
             if not path.exists():
                 _type_path(path).unlink(missing_ok=True)
             if isinstance(exc, OSError) and exc.errno in DISK_FULL:
-                raise StorageFull(f"{self.root}: {exc.strerror}") from exc
+                raise StorageFull(f"No room left in storage ({exc.strerror}).") from exc  # shown in a failed job
             raise
 
     def copy(self, source_key, target_key):
