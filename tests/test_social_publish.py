@@ -458,6 +458,28 @@ def test_a_tiktok_authorization_revoked_at_tiktok_asks_to_reconnect(app, web, ti
     assert [d["status"] for d in destinations(web)] == ["needs_reconnect"]
 
 
+def test_a_page_video_whose_answer_is_lost_is_not_sent_twice(app, web, meta_double, clip):
+    connect(web, "meta")
+    page_id = meta_double.pages[0]["id"]
+    publication_id = post(web, clip, "facebook", destination_id=destination_id(web, "facebook", "Reclip Test Page"))
+    meta_double.fail_next(1, status=502, retry_after=None, path=f"/{page_id}/videos", after=True)  # taken, answer lost
+
+    assert run_jobs(app) == ["failed"]
+
+    assert len(requests_to(meta_double, f"/{page_id}/videos", "POST")) == 1 and len(meta_double.videos) == 1
+    assert "may have been posted all the same" in publication(web, publication_id)["message"]
+
+
+def test_a_page_video_refused_with_503_is_sent_again(app, web, meta_double, clip):
+    connect(web, "meta")
+    page_id = meta_double.pages[0]["id"]
+    post(web, clip, "facebook", destination_id=destination_id(web, "facebook", "Reclip Test Page"))
+    meta_double.fail_next(1, status=503, retry_after=1, path=f"/{page_id}/videos")  # refused before doing it
+
+    assert run_jobs(app) == ["published"]
+    assert len(requests_to(meta_double, f"/{page_id}/videos", "POST")) == 2 and len(meta_double.published) == 1
+
+
 # --- the platforms asking to wait -------------------------------------------------------------------------
 
 def test_instagram_answering_503_with_retry_after_is_waited_out(app, web, meta_double, clip):

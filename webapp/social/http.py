@@ -3,6 +3,7 @@ import time
 
 import requests
 from flask import current_app
+from urllib3.exceptions import NewConnectionError
 
 TIMEOUT = (10, 60)  # connect, read
 MAX_TRIES = 5
@@ -32,16 +33,33 @@ def _retry_after(response, attempt):
     return min(max(wait, 0.0), MAX_WAIT)
 
 
-def call(label, method, url, *, describe_error, **kwargs):
+def _never_sent(exc):
+    """Whether the request surely did not reach the platform (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def call(label, method, url, *, describe_error, creates=None, **kwargs):
     """The response of a call that answered 2xx. Retries 429 and 5xx (and lost connections) with backoff;
-    anything else raises PlatformError with describe_error(response)'s words."""
+    anything else raises PlatformError with describe_error(response)'s words.
+
+    creates: what a call that posts names ("the video"). Such a call may have been carried out even
+    though its answer was lost (a dropped connection, a 500/502/504), and neither Facebook nor TikTok
+    takes an idempotency key, so it is sent again only when it surely was not carried out: no
+    connection, or 429 / 503 (the platform refused it for now). Otherwise the post fails in words."""
     kwargs.setdefault("timeout", TIMEOUT)
     response = None
+    unknown = PlatformError(f"{label} did not answer, so {creates} may have been posted all the same. Look at "
+                            f"{label} before trying again.") if creates else None
     for attempt in range(MAX_TRIES):
         try:
             response = requests.request(method, url, **kwargs)
-        except requests.RequestException:
+        except requests.RequestException as exc:
             response = None
+            if unknown and not _never_sent(exc):
+                raise unknown from None
             if attempt == MAX_TRIES - 1:
                 raise PlatformError(f"{label} cannot be reached right now.", retryable=True) from None
         else:
@@ -49,6 +67,8 @@ def call(label, method, url, *, describe_error, **kwargs):
                 return response
             if response.status_code != 429 and response.status_code < 500:
                 raise describe_error(response)
+            if unknown and response.status_code not in (429, 503):
+                raise unknown
             if attempt == MAX_TRIES - 1:
                 break
         time.sleep(_retry_after(response, attempt))

@@ -47,9 +47,9 @@ def _get(path, token, label="Facebook", **params):
     return json_of(response)
 
 
-def _post(path, token, label, **data):
+def _post(path, token, label, creates=None, **data):
     response = call(label, "POST", graph_url(path), data={**data, "access_token": token},
-                    describe_error=_describe(label))
+                    describe_error=_describe(label), creates=creates)
     return json_of(response)
 
 
@@ -127,7 +127,8 @@ def instagram_permalink(media_id, token):
 # --- Facebook Pages -----------------------------------------------------------------------------
 
 def page_video(page_id, page_token, file_url, description):
-    body = _post(f"{page_id}/videos", page_token, "Facebook", file_url=file_url, description=description)
+    body = _post(f"{page_id}/videos", page_token, "Facebook", creates="the video", file_url=file_url,
+                 description=description)
     if not body.get("id"):
         raise PlatformError("Facebook did not take the video.")
     return str(body["id"])

@@ -52,10 +52,10 @@ def _checked(response):
     return body.get("data") if isinstance(body.get("data"), dict) else {}
 
 
-def _api(method, path, token, **kwargs):
+def _api(method, path, token, creates=None, **kwargs):
     response = call("TikTok", method, api_url(path), headers={"Authorization": f"Bearer {token}",
                                                               "Content-Type": "application/json; charset=UTF-8"},
-                    describe_error=_describe, **kwargs)
+                    describe_error=_describe, creates=creates, **kwargs)
     return _checked(response)
 
 
@@ -108,7 +108,8 @@ def init_upload(token, size, *, direct=False, post_info=None):
     if direct:
         body["post_info"] = post_info
     path = "v2/post/publish/video/init/" if direct else "v2/post/publish/inbox/video/init/"
-    data = _api("POST", path, token, json=body)
+    # Sent once: a direct post init repeated after a lost answer would post the video twice.
+    data = _api("POST", path, token, creates="the video" if direct else None, json=body)
     if not data.get("publish_id") or not data.get("upload_url"):
         raise PlatformError("TikTok did not give an upload address.")
     return data["publish_id"], data["upload_url"]
