@@ -27,21 +27,26 @@ pytestmark = pytest.mark.skipif(
     not (TEST_DATABASE_URL and TEST_REDIS_URL),
     reason="two nodes share one PostgreSQL and one Redis: TEST_DATABASE_URL and TEST_REDIS_URL are not set")
 
-REDIS_DB = 13  # a database number of this module's own on the shared Redis: no other test's keys or limits
 SECRET_KEY = "two-nodes-shared-secret"  # the same on every node, as the README says
 CLIPS_URL = "/api/livekit/recordings/clips"
 JOB_TIMEOUT = 60
 RECOVERY_TIMEOUT = 100  # the survivor's recovery is a periodic task: once a minute, plus the stale time
 
 
-def redis_url():
-    parts = urlsplit(TEST_REDIS_URL)
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
+def module_redis_url():
+    """A database on the shared Redis that nothing uses now (15 down to 8): this module's rate limits and
+    queue stay apart from other tests', even from another run of this module."""
+    base = urlsplit(TEST_REDIS_URL)
+    for number in range(15, 7, -1):
+        url = urlunsplit(base._replace(path=f"/{number}"))
+        if Redis.from_url(url).dbsize() == 0:
+            return url
+    return urlunsplit(base._replace(path="/13"))
 
 
-def forget_rate_limits():
-    """Delete the rate-limit counters (Flask-Limiter's LIMITS* keys) in this module's Redis database."""
-    redis = Redis.from_url(redis_url())
+def forget_rate_limits(redis_url):
+    """Delete the rate-limit counters (Flask-Limiter's LIMITS* keys) in that Redis database."""
+    redis = Redis.from_url(redis_url)
     for key in redis.scan_iter("LIMITS*"):
         redis.delete(key)
 
@@ -50,7 +55,8 @@ class Cluster:
     """What the module's tests share: the nodes, the front, the consumers and a console (an app in this
     process on the same database, bucket and queue, for factories and looking at rows)."""
 
-    def __init__(self, console, nodes, front, consumers, ffmpeg_log, recording_id, hd_recording_id):
+    def __init__(self, console, nodes, front, consumers, ffmpeg_log, recording_id, hd_recording_id, redis_url):
+        self.redis_url = redis_url
         self.console, self.nodes, self.front, self.consumers = console, nodes, front, consumers
         self.ffmpeg_log, self.recording_id, self.hd_recording_id = ffmpeg_log, recording_id, hd_recording_id
 
@@ -81,16 +87,17 @@ def cluster(tmp_path_factory, s3_endpoint, media_dir):
     bucket = f"reclip-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+    redis_url = module_redis_url()
     queue_name = f"reclip-two-nodes-{uuid.uuid4().hex[:8]}"
     wrapper, ffmpeg_log = counting_ffmpeg(tmp / "ffmpeg", ffmpeg_binary())
     shared = {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": s3_endpoint, "S3_REGION": "us-east-1",
-              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "REDIS_URL": redis_url(),
+              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "REDIS_URL": redis_url,
               "JOB_QUEUE_NAME": queue_name}
-    forget_rate_limits()
+    forget_rate_limits(redis_url)
 
     with scratch_database("reclip_two_nodes") as database_url:
         console = create_app(_test_config(database_url, tmp / "console", **shared, SECRET_KEY=SECRET_KEY,
-                                          RATELIMIT_STORAGE_URI=redis_url(), FFMPEG_BINARY=str(wrapper),
+                                          RATELIMIT_STORAGE_URI=redis_url, FFMPEG_BINARY=str(wrapper),
                                           CLIP_JOB_STALE_SECONDS=3, CLIP_JOB_RETRY_DELAY=0),
                              instance_path=str(tmp / "console"))
         with console.app_context():
@@ -112,7 +119,7 @@ def cluster(tmp_path_factory, s3_endpoint, media_dir):
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda node: node.start(), nodes))
             front = RoundRobinProxy([node.url for node in nodes]).start()
-            yield Cluster(console, nodes, front, consumers, ffmpeg_log, recording_id, hd_recording_id)
+            yield Cluster(console, nodes, front, consumers, ffmpeg_log, recording_id, hd_recording_id, redis_url)
         finally:
             if front:
                 front.stop()
@@ -121,16 +128,16 @@ def cluster(tmp_path_factory, s3_endpoint, media_dir):
             for node in nodes:
                 node.stop()
             console.extensions["job_queue"].flush()
-            forget_rate_limits()
+            forget_rate_limits(redis_url)
             with console.app_context():
                 db.engine.dispose()
 
 
 @pytest.fixture
 def fresh_limits(cluster):
-    forget_rate_limits()
+    forget_rate_limits(cluster.redis_url)
     yield
-    forget_rate_limits()
+    forget_rate_limits(cluster.redis_url)
 
 
 def test_a_session_and_its_csrf_token_made_on_one_node_work_on_the_other(cluster, fresh_limits):
