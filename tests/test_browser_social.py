@@ -8,12 +8,12 @@ from playwright.sync_api import expect
 
 from tests.conftest import log_in, run_queued_jobs
 from tests.doubles.fixtures import meta_double, tiktok_double  # noqa: F401
-from tests.factories import make_ready_clip
+from tests.factories import make_ready_clip, make_recording
 from webapp.config import PROJECT_ROOT
 from webapp.extensions import db
 from webapp.media import probe, run_ffmpeg
 from webapp.social import export, rules
-from webapp.social.models import SocialExport
+from webapp.social.models import Publication, SocialExport
 from webapp.storage import get_storage
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
@@ -385,6 +385,27 @@ def test_the_dialog_works_from_the_keyboard_passes_axe_and_fits_375px(platforms,
     assert no_horizontal_scroll(page)
     assert axe_violations(page, live_server) == []
     assert page.app_errors() == []
+
+
+def test_past_posts_show_under_their_rows_from_one_request(platforms, member, standup, media_dir, page,
+                                                            live_server):
+    other = make_recording(owner=member, file=media_dir / "sample.mp4", title="Retro")
+    clips = [make_ready_clip(recording, media_dir / "sample.mp4", seconds=4) for recording in (standup, other)]
+    for clip, platform, name in zip(clips, ("instagram", "facebook"), ("@reclip.test", "Reclip Test Page")):
+        db.session.add(Publication(user_id=member.id, target_type="clip", target_id=clip.id, platform=platform,
+                                   destination_name=name, shape="vertical", status="published",
+                                   permalink=f"https://example.com/{platform}"))
+    db.session.commit()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/social/publications" in request.url else None)
+
+    log_in(page, live_server, member.email)
+
+    for recording, words in (("Team standup", "Published on Instagram"), ("Retro", "Published on Facebook")):
+        row = page.locator(".recording").filter(has=page.get_by_role("heading", name=recording))
+        expect(row.locator(".post-state")).to_have_count(1)
+        expect(row.locator(".post-state")).to_contain_text(words)
+    assert len(asked) == 1, asked
 
 
 # --- off by default -----------------------------------------------------------------------------

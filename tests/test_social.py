@@ -1,6 +1,8 @@
 """Post for me without the platforms: tokens at rest, key rotation, configuration, and the API's
 checks on what is asked for. The flows against the platforms' contract doubles are in
 test_social_publish.py."""
+from datetime import timedelta
+
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
@@ -8,6 +10,7 @@ from sqlalchemy import text
 from webapp.extensions import db
 from webapp.social import service
 from webapp.social.models import Publication, SocialConnection, SocialDestination
+from webapp.timeutil import utcnow
 from tests.assertions import assert_json_error
 from tests.factories import make_ready_clip, make_recording, make_user
 
@@ -185,6 +188,22 @@ def test_someone_elses_publication_is_404(app, login, member, ready_clip):
     assert other.get(f"/api/social/publications?target_type=clip&target_id={ready_clip.id}").get_json() == \
         {"publications": []}
     assert_json_error(other.get("/api/social/publications?target_type=x"), 400, "invalid_target_type")
+
+
+def test_without_a_target_the_list_is_the_persons_posts_of_the_last_30_days(app, login, member, ready_clip):
+    def publication(user, days_ago):
+        made = utcnow() - timedelta(days=days_ago)
+        row = Publication(user_id=user.id, target_type="clip", target_id=ready_clip.id, platform="instagram",
+                          destination_name="@acme", shape="vertical", created_at=made, updated_at=made)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+    other = make_user("other@example.com")
+    recent, _old, _others = publication(member, 1), publication(member, 31), publication(other, 1)
+    listed = login(member).get("/api/social/publications").get_json()["publications"]
+    assert [p["id"] for p in listed] == [recent]
+    assert (listed[0]["target_type"], listed[0]["target_id"]) == ("clip", ready_clip.id)
+    assert_json_error(login(member).get("/api/social/publications?target_id=1"), 400, "invalid_target_type")
 
 
 def test_disconnect_deletes_the_tokens_even_when_the_platform_cannot_be_reached(app, login, member):

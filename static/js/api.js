@@ -139,6 +139,5 @@ export const createPublication = (body) => request('/api/social/publications', {
 export const getPublication = (url) => request(url);
 export const retryPublication = (url) => request(url, { method: 'POST', body: {} });
 
-export function listPublications({ targetType, targetId }) {
-  return request(`/api/social/publications?${new URLSearchParams({ target_type: targetType, target_id: String(targetId) })}`);
-}
+// The person's posts of the last 30 days, every clip and recording at once.
+export const listRecentPublications = () => request('/api/social/publications');

@@ -1,7 +1,7 @@
 // The posts of one clip or recording under its row: each one's words, a spinner while it is on its way,
 // View post once published, Try again when it failed. A post on its way is asked about every 2 s, less
 // often (up to every 10 s) while nothing changes, until it settles or the row leaves the page.
-import { getPublication, listPublications, retryPublication } from './api.js';
+import { getPublication, listRecentPublications, retryPublication } from './api.js';
 import { button, el } from './dom.js';
 import { showToast } from './toast.js';
 
@@ -9,6 +9,19 @@ const SETTLED = new Set(['published', 'inbox', 'failed']);
 const FIRST_DELAY_MS = 2000;
 const MAX_DELAY_MS = 10000;
 const SHOWN = 5;  // the newest posts of the row
+const RECENT_FOR_MS = 5000;
+
+let recent = null;
+
+// The person's recent posts, asked for once for all the rows on the page (each row keeps its own);
+// asked again when rows are drawn anew later (a search, the Meet/Voice switch).
+function recentPublications() {
+  if (!recent || Date.now() - recent.at > RECENT_FOR_MS) {
+    recent = { at: Date.now(), promise: listRecentPublications() };
+    recent.promise.catch(() => { recent = null; });
+  }
+  return recent.promise;
+}
 
 export const isSettled = (publication) => SETTLED.has(publication.status);
 
@@ -23,8 +36,10 @@ export class PublicationList {
   // The posts made before: shown without being read out, so that a page load says nothing.
   async load() {
     try {
-      const { publications } = await listPublications(this.target);
-      for (const publication of publications.slice(0, SHOWN).reverse()) this.show(publication);
+      const { publications } = await recentPublications();
+      const own = publications.filter((publication) => publication.target_type === this.target.targetType
+        && publication.target_id === String(this.target.targetId));
+      for (const publication of own.slice(0, SHOWN).reverse()) this.show(publication);
     } catch {
       // The row works without its past posts; a new post shows anyway.
     }

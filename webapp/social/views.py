@@ -112,12 +112,15 @@ def create_publication():
 @bp.get("/api/social/publications")
 @login_required
 def list_publications():
+    """A clip's or recording's posts; without a target, the person's recent posts (the page asks once)."""
     target_type = request.args.get("target_type")
-    if target_type not in ("clip", "meet", "voice"):
+    if target_type is None and "target_id" not in request.args:
+        publications = service.recent_publications(current_user)
+    elif target_type not in ("clip", "meet", "voice"):
         raise ApiError(400, "invalid_target_type", "target_type must be clip, meet or voice.")
-    target_id = request.args.get("target_id", "")[:64]
-    return jsonify({"publications": [_publication_json(p)
-                                     for p in service.publications_for(current_user, target_type, target_id)]})
+    else:
+        publications = service.publications_for(current_user, target_type, request.args.get("target_id", "")[:64])
+    return jsonify({"publications": [_publication_json(p) for p in publications]})
 
 
 @bp.get("/api/social/publications/<publication_id>")
