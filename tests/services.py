@@ -241,13 +241,16 @@ def child_pids(pid):
     return children
 
 
-def ffmpeg_in_group(pgid):
-    """True when an ffmpeg process runs in that process group (a consumer's job, mid-cut)."""
+def ffmpeg_in_group(pgid, marker=b""):
+    """True when an ffmpeg process (with `marker` in its command line) runs in that process group."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if os.getpgid(int(entry.name)) == pgid and b"ffmpeg" in (entry / "cmdline").read_bytes():
+            if os.getpgid(int(entry.name)) != pgid:
+                continue
+            cmdline = (entry / "cmdline").read_bytes()
+            if b"ffmpeg" in cmdline and marker in cmdline:
                 return True
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue

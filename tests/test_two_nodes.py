@@ -229,8 +229,9 @@ def test_a_consumer_killed_mid_job_is_recovered_by_the_other(cluster, fresh_limi
     assert response.status_code == 202, response.text
     clip_id = response.json()["clip"]["id"]
 
-    def cutting():
-        return next((c for c in cluster.consumers if c.running and ffmpeg_in_group(c.process.pid)), None)
+    def cutting():  # a clip's cut, not a poster of the last test's clips
+        return next((c for c in cluster.consumers
+                     if c.running and ffmpeg_in_group(c.process.pid, marker=b"/reclip-clip-")), None)
 
     victim = wait_until(cutting, 30, message="a consumer to be cutting")
     survivor = next(c for c in cluster.consumers if c is not victim)
