@@ -423,7 +423,7 @@ def test_a_video_facebook_could_not_process_fails_in_words_and_try_again_uploads
 def test_try_again_after_facebook_took_the_video_does_not_upload_it_a_second_time(app, web, meta_double, clip):
     connect(web, "meta")
     publication_id = post(web, clip, "facebook")
-    meta_double.fail_next(25, status=500, retry_after=0, path="/v27.0/120")  # every status poll, every run
+    meta_double.fail_next(25, status=500, retry_after=0, path=f"/{meta_double.version}/120")  # every status poll, every run
 
     assert run_jobs(app) == [None, None, None, None, "failed"]  # 5 runs of 5 tries each, then it gives up
     assert publication(web, publication_id)["status"] == "failed"

@@ -2,15 +2,14 @@
 Instagram publishing (issue 14), written from Meta's documentation. It is a real HTTP server:
 
     double = MetaDouble(redirect_uris=["http://127.0.0.1:5000/connections/meta/callback"]).start()
-    app.config["META_OAUTH_URL"] = double.oauth_url   # {base}/v27.0, the dialog is {oauth_url}/dialog/oauth
-    app.config["META_GRAPH_URL"] = double.graph_url   # {base}/v27.0
+    app.config["META_OAUTH_URL"] = double.oauth_url   # {base}/v26.0, the dialog is {oauth_url}/dialog/oauth
+    app.config["META_GRAPH_URL"] = double.graph_url   # {base}/v26.0
     ...
     double.stop()
 
-Graph API version: v27.0 by default (a constructor argument). Meta's changelog
-(https://developers.facebook.com/documentation/development/graph-api/changelog, updated Oct 29, 2026)
-lists v27.0 as introduced on November 4, 2026, announced in
-https://developers.facebook.com/blog/post/2026/11/04/introducing-graph-api-v27-and-marketing-api-v27/ .
+Graph API version: v26.0 by default (a constructor argument), the newest that Meta's changelog lists
+(https://developers.facebook.com/docs/graph-api/changelog: v26.0 introduced July 29, 2026), and the
+app's default (webapp/config.py).
 Only that version's prefix is served: an app that builds a URL from anything but META_GRAPH_URL gets
 "Unknown path components" (#2500).
 
@@ -111,7 +110,7 @@ from tests.doubles.graph import GraphError, graph_params, no_object, parse_field
 from tests.doubles.meta_publishing import MetaPublishing
 from tests.doubles.rules import pkce_matches
 
-GRAPH_VERSION = "v27.0"
+GRAPH_VERSION = "v26.0"
 SHORT_LIVED_SECONDS = 3600
 LONG_LIVED_SECONDS = 5183944
 CODE_LIFETIME = 600
