@@ -18,13 +18,36 @@ class ApiError(Exception):
 
 
 class SafeJSONProvider(DefaultJSONProvider):
-    """Deeply nested JSON ("[[[[...") exhausts the parser's recursion: that is bad input (400), not a 500."""
+    """Deeply nested JSON ("[[[[...") exhausts the parser's recursion, and PostgreSQL cannot store a NUL
+    character ("\\u0000"): both are bad input (400), not a 500."""
 
     def loads(self, s, **kwargs):
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+        if _has_nul(value):
+            raise ValueError("JSON text with a NUL character")
+        return value
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters():
+    """A NUL in the path, the query or a form is never meant (and PostgreSQL cannot compare text with one): 400."""
+    fields = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        fields += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in field for field in fields):
+        raise ApiError(400, "nul_character", "The request has a NUL character in it.")
 
 
 def not_found(what="recording"):
@@ -52,6 +75,8 @@ def _code_for(exc):
 
 
 def register_errorhandlers(app):
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(ApiError)
     def handle_api_error(exc):
         body, status = error_response(exc.status, exc.code, exc.message)

@@ -34,8 +34,9 @@ def _json(description, schema, links=None):
 
 
 def _errors(*codes, **descriptions):
-    """{"400": error response, ...}: the standard words, or a route's own (`_409="..."`)."""
-    return {str(code): _json(descriptions.get(f"_{code}", ERRORS[str(code)]), ERROR) for code in codes}
+    """{"400": error response, ...}: the standard words, or a route's own (`_409="..."`). Every route may answer
+    400 (a NUL character in the path or query, say)."""
+    return {str(code): _json(descriptions.get(f"_{code}", ERRORS[str(code)]), ERROR) for code in sorted({400, *codes})}
 
 
 def _obj(required=(), **properties):
@@ -213,7 +214,8 @@ SPEC = {
              "description": "Play, download, clip and share meeting and call recordings. Session cookie auth "
                             "(unsafe methods need the X-CSRFToken header: the page's meta csrf-token), or "
                             "Authorization: Bearer <Supabase access token> when Supabase Auth is configured "
-                            "(no CSRF token then). Errors are {\"error\": {\"code\", \"message\"}}."},
+                            "(no CSRF token then). Errors are {\"error\": {\"code\", \"message\"}}. Text never holds a NUL "
+                            "character (U+0000): a path, query, form or JSON body with one anywhere is 400."},
     "components": {
         "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"},
                             "supabase": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -429,6 +431,7 @@ SPEC = {
                                "on to `next`",
                     "parameters": [{"name": "next", "in": "query", "schema": {"type": "string"}}],
                     "responses": {"200": {"description": "The page", **HTML_ERROR},
+                                  "400": {"description": "A NUL character in the query", **HTML_ERROR},
                                   "404": {"description": "Supabase Auth not configured", **HTML_ERROR}}},
             "post": {
                 "operationId": "supabaseExchange",
@@ -447,7 +450,8 @@ SPEC = {
                                                      "opens these)", "security": [], "parameters": [TOKEN_PARAM],
             "responses": {**REDIRECT, "200": MEDIA, "206": {**MEDIA, "description": "Partial content"},
                           **{code: {"description": words, **HTML_ERROR} for code, words in (
-                              ("403", "The link needs its password"), ("404", "Unknown link, or its media is gone"),
+                              ("400", "A NUL character in the path or query"), ("403", "The link needs its password"),
+                              ("404", "Unknown link, or its media is gone"),
                               ("410", "Revoked or expired"), ("416", "Range outside the file"),
                               ("422", "An external recording that cannot be played"),
                               ("502", "The recording's host failed"), ("503", "Storage unreachable"))}}}},
@@ -456,6 +460,7 @@ SPEC = {
             "security": [], "parameters": [TOKEN_PARAM],
             "responses": {**REDIRECT, "200": MEDIA, "206": {**MEDIA, "description": "Partial content"},
                           **{code: {"description": words, **HTML_ERROR} for code, words in (
+                              ("400", "A NUL character in the path or query"),
                               ("403", "Downloads not allowed, or the link needs its password"),
                               ("404", "Unknown link, or its media is gone"), ("410", "Revoked or expired"),
                               ("416", "Range outside the file"), ("422", "An external recording that cannot be played"),
@@ -464,7 +469,8 @@ SPEC = {
             "200": _json("Healthy", _obj(["status", "checks"], status={"const": "ok"}, checks=_obj(
                 ["db", "storage", "queue"], db=STR, storage=STR, queue=STR))),
             "503": _json("Unhealthy: each check says ok or error: <what>", _obj(
-                ["status", "checks"], status={"const": "error"}, checks={"type": "object"}))}}},
+                ["status", "checks"], status={"const": "error"}, checks={"type": "object"})),
+            "400": {"description": "A NUL character in the query", **HTML_ERROR}}}},
     },
 }
 

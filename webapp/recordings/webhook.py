@@ -36,10 +36,16 @@ def verify(authorization, body):
 
 
 def _int(value):
+    """A size or duration (LiveKit's int64, sent as a string): None unless a non-negative 64-bit integer."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if 0 <= number < 2**63 else None
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
 
 
 PLAYABLE = (".mp4", ".m4a", ".mov", ".webm", ".ogg", ".mp3", ".wav", ".mkv")
@@ -88,9 +94,13 @@ def _playable(results):
         if not isinstance(result, dict):
             continue
         location = str(result.get("location") or result.get("filename") or "")
-        if not location or urlsplit(location).scheme not in ("", "http", "https", "s3"):
+        try:
+            parts = urlsplit(location)
+        except ValueError:  # "http://[::1/x.mp4"
+            parts = None
+        if not location or parts is None or parts.scheme not in ("", "http", "https", "s3"):
             skipped.append(f"{location or 'a file result'}: not a URL or key")
-        elif not urlsplit(location).path.lower().endswith(PLAYABLE):
+        elif not parts.path.lower().endswith(PLAYABLE):
             skipped.append(f"{location}: not a single playable file")
         elif chosen is not None:
             skipped.append(f"{location}: another file of the same egress")
@@ -105,10 +115,10 @@ def register_egress(info):
     existing = db.session.scalar(select(MeetRoom.id).where(MeetRoom.egress_id == egress_id))
     if existing:
         return "already_registered", {"recording_id": existing}
-    results = info.get("fileResults") or ([info["file"]] if isinstance(info.get("file"), dict) else [])
+    results = _list(info.get("fileResults")) or ([info["file"]] if isinstance(info.get("file"), dict) else [])
     result, skipped = _playable(results)
     for kind in ("segmentResults", "streamResults", "imageResults"):
-        for item in info.get(kind) or []:
+        for item in _list(info.get(kind)):
             name = item.get("playlistLocation") or item.get("url") or item.get("location") if isinstance(item, dict) else None
             skipped.append(f"{name or kind}: {kind.removesuffix('Results')} output is not played here")
     if result is None:
