@@ -396,10 +396,13 @@ SPEC = {
                                              _400="Bad input, or a caption or video the platform does not allow",
                                              _409="Not ready, platform off, or the connection must be reconnected",
                                              _429="Too many posts on their way", _503="Queue unreachable")}},
-            "get": {"operationId": "listPublications", "summary": "The person's posts of a clip or recording",
+            "get": {"operationId": "listPublications",
+                    "summary": "The person's posts of a clip or recording; with neither parameter, their posts "
+                               "of the last 30 days (at most 200)",
                     "parameters": [
-                        {"name": "target_type", "in": "query", "required": True,
-                         "schema": {"type": "string", "enum": ["clip", "meet", "voice"]}},
+                        {"name": "target_type", "in": "query",
+                         "schema": {"type": "string", "enum": ["clip", "meet", "voice"]},
+                         "description": "needed with target_id"},
                         {"name": "target_id", "in": "query", "schema": {"type": "string"},
                          "description": "the clip's or recording's id (none: no posts)"}],
                     "responses": {"200": _json("Posts", _obj(["publications"], publications={
