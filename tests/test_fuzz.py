@@ -33,8 +33,8 @@ CSRF_META = r'<meta name="csrf-token" content="([^"]+)"'
 WEBHOOK_KEY, WEBHOOK_SECRET = "APIfuzz", "fuzz-secret-of-at-least-32-characters!!"
 JWT_SECRET = "fuzz-supabase-jwt-secret-of-at-least-32-characters"
 SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
-STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "30"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))
+STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "40"))
 SETTINGS = hypothesis.settings(deadline=None, database=None)
 
 # Rules the schema cannot express (end after start, at most CLIP_MAX_SECONDS; a default link never expires;

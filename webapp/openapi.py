@@ -22,7 +22,7 @@ ERRORS = {
     "422": "Well formed but unusable",
     "429": "Too many requests (Retry-After says when to try again)",
     "502": "The upstream (a recording's external host, a platform) failed",
-    "503": "Storage, the job queue or Supabase Auth is unreachable right now",
+    "503": "The database, storage, the job queue or Supabase Auth is unreachable right now",
 }
 
 
@@ -35,8 +35,9 @@ def _json(description, schema, links=None):
 
 def _errors(*codes, **descriptions):
     """{"400": error response, ...}: the standard words, or a route's own (`_409="..."`). Every route may answer
-    400 (a NUL character in the path or query, say)."""
-    return {str(code): _json(descriptions.get(f"_{code}", ERRORS[str(code)]), ERROR) for code in sorted({400, *codes})}
+    400 (a NUL character in the path or query, say) and 503 (the database unreachable)."""
+    return {str(code): _json(descriptions.get(f"_{code}", ERRORS[str(code)]), ERROR)
+            for code in sorted({400, 503, *codes})}
 
 
 def _obj(required=(), **properties):
