@@ -334,3 +334,9 @@ def test_the_webhook_refuses_deeply_nested_json(app):
     token = signed_webhook(type("Case", (), {"body": body})())[1]
     response = app.test_client().post("/api/livekit/webhook", data=body, headers=token)
     assert response.status_code == 400
+
+
+def test_an_empty_limit_is_a_400(app, login, member):
+    response = login(member).get("/api/livekit/recordings?type=meet&limit=")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_limit"

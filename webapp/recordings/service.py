@@ -80,7 +80,7 @@ def get_visible_recording(user, source_type, recording_id):
 # --- listing -----------------------------------------------------------------
 
 def parse_limit(value):
-    if value in (None, ""):
+    if value is None:  # absent; an empty limit= is as bad as any other non-number
         return DEFAULT_PAGE_SIZE
     # isascii and the length first: "²" is a digit to str.isdigit, and int() of 5000 digits raises.
     if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6
