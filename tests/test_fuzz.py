@@ -201,6 +201,8 @@ def test_every_operation(fuzz_schema, member_session, world):
             body, headers = signed_webhook(case)
             response = case.call(headers=headers, data=body)
             case.validate_response(response, headers=headers, transport_kwargs={"data": body})
+            if response.status_code == 200 and case.method == "POST":
+                seen["webhook: " + response.json()["status"], 200] += 1
         else:
             response = case.call(**member_session)
             case.validate_response(response, headers=member_session["headers"], transport_kwargs=member_session)
@@ -220,7 +222,7 @@ def test_every_operation(fuzz_schema, member_session, world):
     assert {"GET /api/livekit/recordings", "GET /api/livekit/recordings/download",
             "GET /api/livekit/recordings/clips/{clip_id}", "GET /api/livekit/recordings/clips/{clip_id}/download",
             "POST /api/livekit/recordings/clips", "POST /api/share-links", "DELETE /api/share-links/{link_id}",
-            "GET /s/{token}/media", "POST /api/livekit/webhook"} <= reached
+            "GET /s/{token}/media", "POST /api/livekit/webhook", "webhook: registered"} <= reached
 
 
 def supabase_token(email):

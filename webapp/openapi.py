@@ -186,10 +186,12 @@ SCHEMAS = {
         "description": "LiveKit's WebhookEvent (int64 fields as strings, as LiveKit's JSON has them). Reclip acts on "
                        "egress_ended only; an ended egress without a playable file result is skipped (said so) "
                        "and one without any result at all is 400.",
-        "type": "object", "required": ["event"], "properties": {
-            "event": {"type": "string", "enum": ["egress_started", "egress_updated", "egress_ended", "room_started",
-                                                 "room_finished", "participant_joined", "participant_left",
-                                                 "track_published", "track_unpublished"]},
+        "type": "object", "required": ["event"], "oneOf": [
+            {"required": ["event", "egressInfo"], "properties": {"event": {"const": "egress_ended"}}},
+            {"properties": {"event": {"type": "string", "enum": [
+                "egress_started", "egress_updated", "room_started", "room_finished", "participant_joined",
+                "participant_left", "track_published", "track_unpublished"]}}}],
+        "properties": {
             "id": STR, "createdAt": STR,
             "egressInfo": _obj(
                 ["egressId"], egressId={"type": "string", "minLength": 1, "maxLength": 64},
@@ -202,7 +204,11 @@ SCHEMAS = {
                 file=_ref("EgressFile"),
                 segmentResults={"type": "array", "items": {"type": "object"}},
                 streamResults={"type": "array", "items": {"type": "object"}},
-                imageResults={"type": "array", "items": {"type": "object"}})}},
+                imageResults={"type": "array", "items": {"type": "object"}})},
+        "example": {"event": "egress_ended", "id": "EV_1", "egressInfo": {
+            "egressId": "EG_example", "roomName": "standup", "status": "EGRESS_COMPLETE",
+            "fileResults": [{"filename": "recordings/standup.mp4", "location": "recordings/standup.mp4",
+                             "duration": "61500000000", "size": "7340032"}]}}},
     "EgressFile": _obj(
         filename=STR, location={"type": "string", "description": "an object key, or an http(s)/s3 URL"},
         duration={"type": "string", "pattern": "^[0-9]{1,19}$", "description": "nanoseconds"},
