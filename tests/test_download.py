@@ -8,7 +8,7 @@ from werkzeug.http import parse_options_header
 
 from tests.assertions import assert_json_error
 from tests.conftest import free_port
-from tests.factories import make_recording, make_user
+from tests.factories import make_clip, make_recording, make_share_link, make_user
 
 CREATED = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 
@@ -181,3 +181,60 @@ class TestStorageUnreachable:
 
         for action in ("download", "play"):
             assert_json_error(client.get(media_url(recording, action)), 503, "storage_unavailable")
+
+
+# --- format=json: where the file is, for a page that asks before it navigates ----------------------
+
+def test_format_json_answers_the_signed_attachment_url_for_recordings_clips_and_share_links(app, login, client,
+                                                                                             media_dir):
+    owner = make_user()
+    recording = make_recording(owner=owner, file=media_dir / "sample.mp4", title="Weekly sync", created_at=CREATED)
+    clip = make_clip(recording, "ready", user=owner)
+    token = make_share_link(owner, recording)
+    member = login(owner)
+    anonymous = client
+
+    for session, url, filename in [
+            (member, media_url(recording), "Weekly sync-2024-03-15.mp4"),
+            (member, f"/api/livekit/recordings/clips/{clip.id}/download", None),
+            (anonymous, f"/s/{token}/download", "Weekly sync-2024-03-15.mp4")]:
+        response = session.get(f"{url}{'&' if '?' in url else '?'}format=json", headers={"Accept": "application/json"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.headers["Cache-Control"] == "no-store"
+        body = response.get_json()
+        assert set(body) == {"url", "filename"}
+        if filename:
+            assert body["filename"] == filename
+        # The same kind of signed URL the redirect goes to: an attachment, under the same name.
+        redirect_to = urlsplit(session.get(url).headers["Location"])
+        signed = urlsplit(body["url"])
+        assert signed.path == redirect_to.path
+        media = session.get(f"{signed.path}?{signed.query}")
+        assert media.status_code == 200
+        assert media.headers["Content-Disposition"].startswith("attachment;")
+        assert filename_in(media.headers["Content-Disposition"]) == body["filename"]
+
+
+@pytest.mark.parametrize("value", ["", "JSON", "xml", "json,xml"])
+def test_format_other_than_json_is_400_json(app, login, client, media_dir, value):
+    owner = make_user()
+    recording = make_recording(owner=owner, file=media_dir / "sample.mp4")
+    clip = make_clip(recording, "ready", user=owner)
+    token = make_share_link(owner, recording)
+    member = login(owner)
+
+    for session, url in [(member, f"{media_url(recording)}&format={value}"),
+                         (member, f"/api/livekit/recordings/clips/{clip.id}/download?format={value}"),
+                         (client, f"/s/{token}/download?format={value}")]:
+        body = assert_json_error(session.get(url, headers={"Accept": "application/json"}), 400, "invalid_format")
+        assert body["error"]["message"] == "format must be json, or absent for the file itself."
+
+
+def test_format_json_says_why_not_in_json(app, login, client):
+    owner = make_user()
+    gone = make_recording(owner=owner, key="recordings/meet/never-uploaded.mp4")
+    token = make_share_link(owner, gone, allow_download=False)
+
+    assert_json_error(login(owner).get(f"{media_url(gone)}&format=json"), 404, "media_missing")
+    assert_json_error(client.get(f"/s/{token}/download?format=json", headers={"Accept": "application/json"}), 403,
+                      "download_not_allowed")

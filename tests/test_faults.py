@@ -2,12 +2,14 @@
 in a clear 503/507 and works again, without a restart, once they are back."""
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import boto3
@@ -19,11 +21,13 @@ from playwright.sync_api import expect
 from tests.app_server import AppServer
 from tests.assertions import assert_json_error
 from tests.clip_helpers import CLIPS_URL, clip_count, clip_row, create, cut, upload_local
-from tests.conftest import TEST_DATABASE_URL, Client, _test_config, log_in, scratch_database
-from tests.factories import PASSWORD, make_recording, make_user
+from tests.conftest import TEST_DATABASE_URL, Client, _test_config, collect_console_errors, log_in, scratch_database
+from tests.factories import PASSWORD, make_ready_clip, make_recording, make_share_link, make_user
 from tests.services import RedisServer, SwitchableS3, child_pids, logged_in_session, wait_until
 from webapp import create_app
 from webapp.extensions import db
+
+CREATED = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
 
 
 def media_url(recording, action="download"):
@@ -125,12 +129,69 @@ class TestStorageUnreachableOnThePage:
         row.get_by_role("button", name="Generate clip").click()
         expect(row.get_by_text("Clip ready").first).to_be_visible(timeout=60_000)
         expect(row.locator(".clip")).to_have_count(1)
-        page.reload()  # the player that failed keeps its error; a fresh page plays
-        row.get_by_role("button", name="Play").click()
-        video = row.locator(".recording-player video")
-        page.wait_for_function("video => video.readyState >= 1", arg=video.element_handle(), timeout=15_000)
+        # The player that failed keeps its error until Try again asks for the recording anew.
+        row.get_by_role("button", name="Close editor").click()
+        row.get_by_role("button", name="Play", exact=True).click()
+        player = row.locator(".recording-player")
+        expect(player.locator(".player-error")).to_be_visible()
+        player.get_by_role("button", name="Try again").click()
+        page.wait_for_function("video => video.readyState >= 1", arg=player.locator("video").element_handle(),
+                               timeout=15_000)
+        expect(player.locator(".player-error")).to_be_hidden()
         # Chromium logs each refused request itself; nothing else may go wrong.
         assert [error for error in page.console_errors if "503" not in error] == []
+
+    def test_download_says_so_in_words_and_downloads_when_it_is_back(self, app, live_server, page, s3, media_dir,
+                                                                    tmp_path):
+        owner = make_user()
+        recording = make_recording(owner=owner, file=media_dir / "sample.mp4", title="Standup", created_at=CREATED)
+        clip = make_ready_clip(recording, media_dir / "sample.mp4", user=owner)
+        token = make_share_link(owner, recording)
+        log_in(page, live_server, owner.email)
+        row = page.locator("li.recording").filter(has=page.get_by_role("heading", name="Standup", exact=True))
+        recording_download = row.locator(".recording-actions").get_by_role("link", name="Download", exact=True)
+        clip_download = row.locator(".clip").get_by_role("link", name="Download", exact=True)
+        shared = collect_console_errors(page.context.new_page())
+        shared.goto(f"{live_server.url}/s/{token}")
+        shared_download = shared.get_by_role("link", name="Download", exact=True)
+        started = []
+        for tab in (page, shared):
+            tab.on("download", lambda download: started.append(download))
+
+        s3.down()
+        for tab, link in ((page, recording_download), (page, clip_download), (shared, shared_download)):
+            url = tab.url
+            expect(link).to_have_attribute("href", re.compile(r"/download"))  # middle-click, Save link as
+            tab.evaluate("document.querySelector('.toast').textContent = ''")
+            link.click()
+            expect(tab.locator(".toast")).to_have_text(
+                "Download failed: Storage cannot be reached right now. Try again shortly.")
+            expect(tab.locator(".toast")).to_have_class(re.compile(r"toast-error"))
+            assert tab.url == url  # still on the page, no JSON shown instead of it
+        assert started == []  # nothing saved: no JSON file, no failed download
+
+        s3.up()  # back, with nothing restarted: the same buttons download
+        for tab, link, name, data in (
+                (page, recording_download, "Standup-2024-03-15.mp4", (media_dir / "sample.mp4").read_bytes()),
+                (page, clip_download, None, None),
+                (shared, shared_download, "Standup-2024-03-15.mp4", (media_dir / "sample.mp4").read_bytes())):
+            with tab.expect_download() as info:
+                link.click()
+            download = info.value
+            assert download.failure() is None
+            saved = tmp_path / f"saved-{len(list(tmp_path.iterdir()))}"
+            download.save_as(saved)
+            if name is None:  # the clip: its own name and the bytes cut into storage
+                assert download.suggested_filename.endswith(".mp4")
+                assert saved.stat().st_size == clip.size_bytes
+            else:
+                assert download.suggested_filename == name
+                assert saved.read_bytes() == data
+        # Chromium logs each refused request itself (503s, and the players' and posters' own fetches from
+        # the stopped bucket); nothing else may go wrong.
+        for tab in (page, shared):
+            assert [error for error in tab.console_errors
+                    if "503" not in error and not error.startswith("Failed to load resource: net::")] == []
 
 
 # --- Redis down ------------------------------------------------------------------------------------

@@ -66,6 +66,17 @@ def test_full_download_streams_the_file_as_an_attachment(login, owner, external,
     assert "Cookie" not in seen.headers  # the user's session never leaves for the upstream
 
 
+def test_format_json_points_at_the_proxy_itself_without_asking_the_upstream(login, owner, external, upstream,
+                                                                           sample_bytes):
+    member = login(owner)
+    response = member.get(f"{download_url(external)}&format=json")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"url": download_url(external), "filename": "Town hall-2024-03-15.mp4"}
+    assert upstream.requests == []  # the one fetch is the download itself
+    assert member.get(response.get_json()["url"]).get_data() == sample_bytes
+
+
 def test_resume_from_the_middle_answers_206_with_the_rest(login, owner, external, upstream, sample_bytes):
     size = len(sample_bytes)
     middle = size // 2

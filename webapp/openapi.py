@@ -81,6 +81,15 @@ REDIRECT = {"302": {"description": "Redirect to a short-lived signed URL",
 MEDIA = {"description": "The media, streamed (an external recording through the proxy); Range supported",
          "content": {"video/*": {}, "audio/*": {}, "application/octet-stream": {}}}
 HTML_ERROR = {"content": {"text/html": {"schema": {"type": "string"}}}}
+DOWNLOAD_FORMAT_PARAM = {
+    "name": "format", "in": "query", "schema": {"enum": ["json"]},
+    "description": "json: answer 200 {url, filename} instead of the redirect: the signed attachment URL to go to "
+                   "(an external recording: this endpoint without format, the proxy), so that a page learns of a "
+                   "refusal (503 storage_unavailable, 404 media_missing) as JSON before it navigates. "
+                   "Any other value is 400 invalid_format."}
+DOWNLOAD_JSON = {"application/json": {"schema": _obj(["url", "filename"], url=STR, filename=STR)}}
+DOWNLOAD_WHERE = {"description": "Where the file is (format=json), or the media streamed",
+                  "content": {**DOWNLOAD_JSON, **MEDIA["content"]}}
 MEDIA_KIND = {"type": "string", "enum": list(MEDIA_KINDS), "description": "whether there is a picture"}
 CLIP_BODY = _obj(["clip"], clip=_ref("Clip"))
 THE_CLIP = {"clip_id": "$response.body#/clip/id"}
@@ -255,8 +264,9 @@ SPEC = {
                         "cursor": "$response.body#/next_cursor"})}),
                 **_errors(400, 401, _400="A bad type, limit or q, or a cursor this API did not give out")}}},
         "/api/livekit/recordings/download": {"get": {
-            "operationId": "downloadRecording", "summary": "Download (attachment)", "parameters": [TYPE_PARAM, ID_PARAM],
-            "responses": {**REDIRECT, "200": MEDIA, "206": {**MEDIA, "description": "Partial content"},
+            "operationId": "downloadRecording", "summary": "Download (attachment)",
+            "parameters": [TYPE_PARAM, ID_PARAM, DOWNLOAD_FORMAT_PARAM],
+            "responses": {**REDIRECT, "200": DOWNLOAD_WHERE, "206": {**MEDIA, "description": "Partial content"},
                           **_errors(400, 401, 404, 409, 416, 422, 502, 503, _409="The recording's Egress failed",
                                     _416="Range outside the file")}}},
         "/api/livekit/recordings/play": {"get": {
@@ -334,8 +344,10 @@ SPEC = {
                 **_errors(401, 403, 404, 409, 503, _403="Not the clip's creator",
                           _409="Not waiting for an upload, or being checked already")}}},
         "/api/livekit/recordings/clips/{clip_id}/download": {"parameters": [CLIP_ID_PARAM], "get": {
-            "operationId": "downloadClip", "summary": "Download a ready clip",
-            "responses": {**REDIRECT, **_errors(401, 404, 409, 503, _409="Not ready")}}},
+            "operationId": "downloadClip", "summary": "Download a ready clip", "parameters": [DOWNLOAD_FORMAT_PARAM],
+            "responses": {**REDIRECT,
+                          "200": {"description": "Where the file is (format=json)", "content": DOWNLOAD_JSON},
+                          **_errors(401, 404, 409, 503, _409="Not ready")}}},
         "/api/livekit/recordings/clips/{clip_id}/play": {"parameters": [CLIP_ID_PARAM], "get": {
             "operationId": "playClip", "summary": "Play a ready clip (inline)",
             "responses": {**REDIRECT, **_errors(401, 404, 409, 503, _409="Not ready")}}},
@@ -466,9 +478,10 @@ SPEC = {
                               ("422", "An external recording that cannot be played"),
                               ("502", "The recording's host failed"), ("503", "Storage unreachable"))}}}},
         "/s/{token}/download": {"get": {
-            "operationId": "sharedDownload", "summary": "Download through a share link (errors are pages)",
-            "security": [], "parameters": [TOKEN_PARAM],
-            "responses": {**REDIRECT, "200": MEDIA, "206": {**MEDIA, "description": "Partial content"},
+            "operationId": "sharedDownload",
+            "summary": "Download through a share link (errors are pages, JSON for a client that accepts only JSON)",
+            "security": [], "parameters": [TOKEN_PARAM, DOWNLOAD_FORMAT_PARAM],
+            "responses": {**REDIRECT, "200": DOWNLOAD_WHERE, "206": {**MEDIA, "description": "Partial content"},
                           **{code: {"description": words, **HTML_ERROR} for code, words in (
                               ("400", "A NUL character in the path or query"),
                               ("403", "Downloads not allowed, or the link needs its password"),

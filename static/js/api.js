@@ -37,11 +37,15 @@ export function listRecordings(listUrl, { type, cursor, q, limit = 50 }) {
   return request(`${listUrl}?${params}`);
 }
 
-export function getSource(playUrl) {
-  const url = new URL(playUrl, location.href);
+// The JSON form of a media endpoint (format=json): {url, ...} to go to, instead of the redirect.
+function whereIs(mediaUrl) {
+  const url = new URL(mediaUrl, location.href);
   url.searchParams.set('format', 'json');
   return request(url.href);
 }
+
+export const getSource = (playUrl) => whereIs(playUrl);
+export const getDownload = (downloadUrl) => whereIs(downloadUrl);
 
 export const createClip = (clipsUrl, body) => request(clipsUrl, { method: 'POST', body });
 export const completeClip = (completeUrl) => request(completeUrl, { method: 'POST', body: {} });

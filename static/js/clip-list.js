@@ -5,7 +5,8 @@ import { ManageLinks } from './manage-links.js';
 import { PostTo } from './post-to.js';
 import { ShareMenu } from './share-menu.js';
 import { showToast } from './toast.js';
-import { button, downloadLink, el } from './dom.js';
+import { button, el } from './dom.js';
+import { downloadLink } from './download-link.js';
 import { isReady, statusLabel } from './clip-states.js';
 
 export class ClipList {

@@ -13,11 +13,3 @@ export function button(text, onClick, className = 'button') {
   $button.addEventListener('click', onClick);
   return $button;
 }
-
-// A link that makes the browser save the file (the server answers with an attachment).
-export function downloadLink(href, className = 'button', text = 'Download') {
-  const $link = el('a', className, text);
-  $link.href = href;
-  $link.setAttribute('download', '');
-  return $link;
-}

@@ -5,7 +5,8 @@ import { createShareLink } from './api.js';
 import { formatDate, formatDuration, formatSize } from './format.js';
 import { ManageLinks } from './manage-links.js';
 import { ShareMenu } from './share-menu.js';
-import { button, downloadLink, el } from './dom.js';
+import { button, el } from './dom.js';
+import { downloadLink } from './download-link.js';
 import { ownerControl } from './owner-form.js';
 import { PostTo } from './post-to.js';
 
@@ -116,13 +117,19 @@ export class RecordingRow {
       $media.preload = 'metadata';
       $media.playsInline = true;
       $media.src = this.recording.links.play;
-      const $error = el('p', 'player-error', '');
-      $error.hidden = true;
-      $media.addEventListener('error', () => {
-        $error.textContent = 'This recording cannot be played right now. Try Download instead.';
-        $error.hidden = false;
+      // A failure (storage down, say) stays until Try again asks the play URL anew: a fresh signed URL.
+      const $failure = el('div', 'player-failure');
+      $failure.setAttribute('role', 'alert');
+      $failure.hidden = true;
+      const $retry = button('Try again', () => {
+        $failure.hidden = true;
+        $media.src = this.recording.links.play;
+        $media.load();
+        $media.play().catch(() => {});
       });
-      this.$player.append($media, $error);
+      $failure.append(el('p', 'player-error', 'This recording cannot be played right now. Try Download instead.'), $retry);
+      $media.addEventListener('error', () => { $failure.hidden = false; });
+      this.$player.append($media, $failure);
     }
     this.$player.querySelector('video, audio').play().catch(() => {});
   }

@@ -1,6 +1,7 @@
 // Copy link and Share (Facebook, Instagram, TikTok, the system share sheet) for a recording or a clip.
 import { isPhone } from './device.js';
-import { button, downloadLink, el } from './dom.js';
+import { button, el } from './dom.js';
+import { downloadLink } from './download-link.js';
 import { showToast } from './toast.js';
 
 const UPLOAD_PAGES = {

@@ -1,5 +1,5 @@
 // The public share page: segment playback (?t=START,END), Download, Copy link and Share.
-import { downloadLink } from './dom.js';
+import { downloadLink } from './download-link.js';
 import { ShareMenu } from './share-menu.js';
 
 class SharePage {

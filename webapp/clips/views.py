@@ -5,7 +5,7 @@ from webapp.clips import service
 from webapp.errors import ApiError
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
-from webapp.delivery import send_media
+from webapp.delivery import json_requested, send_media
 
 bp = Blueprint("clips", __name__, url_prefix="/api/livekit/recordings/clips")
 
@@ -59,8 +59,9 @@ def complete(clip_id):
 @bp.get("/<clip_id>/download")
 @login_required
 def download(clip_id):
+    as_json = json_requested()
     clip, recording = service.get_visible_clip(current_user, clip_id)
-    return send_media(service.clip_media_location(clip, recording, "attachment"))
+    return send_media(service.clip_media_location(clip, recording, "attachment"), as_json)
 
 
 @bp.get("/<clip_id>/play")

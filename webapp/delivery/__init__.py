@@ -2,7 +2,8 @@
 
 - The browser: `locate()` checks that the object exists (else 404 `media_missing`) and signs a
   short-lived URL to redirect to; `external()` is a recording at an external URL, streamed through
-  the guarded proxy (`proxy.py`); `send_media()` turns either into the response.
+  the guarded proxy (`proxy.py`); `send_media()` turns either into the response, or, with
+  `format=json` (`json_requested()`), into `{url, filename}` for a page that asks before it navigates.
 - ffmpeg and PyAV: `open_media()` gives them a local path or a signed URL (`Storage.readable_source`),
   or, for an external URL, a loopback relay through the same guard (`relay.py`), and names the only
   protocols and container formats they may use on it.
@@ -10,7 +11,9 @@
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Response, current_app, redirect, request
+from urllib.parse import urlencode
+
+from flask import Response, current_app, jsonify, redirect, request
 
 from webapp.delivery.proxy import looks_like_media, open_upstream
 from webapp.delivery.relay import NOT_MEDIA, ExternalSourceRelay
@@ -50,8 +53,18 @@ def external(url, filename, content_type, disposition):
     return MediaLocation(filename, content_type, disposition, external_url=url)
 
 
-def send_media(location):
-    """302 to the signed URL, or stream the external file with Range support."""
+def json_requested():
+    """True for `format=json`, False without `format`; ApiError(400) for any other value."""
+    value = request.args.get("format")
+    if value is not None and value != "json":
+        raise ApiError(400, "invalid_format", "format must be json, or absent for the file itself.")
+    return value == "json"
+
+
+def send_media(location, as_json=False):
+    """302 to the signed URL, or stream the external file with Range support; as_json: where that is."""
+    if as_json:
+        return _media_json(location)
     if location.redirect_url:
         response = redirect(location.redirect_url, code=302)
         response.headers["Cache-Control"] = "no-store"
@@ -71,6 +84,19 @@ def send_media(location):
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Content-Disposition"] = content_disposition(location.disposition, location.filename)
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _media_json(location):
+    # A page asks first so that a refusal (storage down, the file gone) comes back as JSON it can put
+    # in words, then navigates once to `url`. An external file has no signed URL: its `url` is this
+    # endpoint without `format`, which streams it through the proxy.
+    url = location.redirect_url
+    if url is None:
+        query = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != "format"])
+        url = f"{request.path}?{query}" if query else request.path
+    response = jsonify({"url": url, "filename": location.filename})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

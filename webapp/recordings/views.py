@@ -6,7 +6,7 @@ from webapp.extensions import csrf
 from webapp.recordings import service, webhook
 from webapp import posters, timeline
 from webapp.storage import get_storage
-from webapp.delivery import locate, send_media
+from webapp.delivery import json_requested, locate, send_media
 
 bp = Blueprint("recordings", __name__)
 
@@ -20,7 +20,8 @@ def _requested_recording():
 @bp.get("/api/livekit/recordings/download")
 @login_required
 def download():
-    return send_media(service.media_location(_requested_recording(), "attachment"))
+    as_json = json_requested()
+    return send_media(service.media_location(_requested_recording(), "attachment"), as_json)
 
 
 @bp.get("/api/livekit/recordings/play")

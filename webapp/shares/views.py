@@ -6,7 +6,7 @@ from webapp import posters
 from webapp.errors import ApiError
 from webapp.extensions import limiter
 from webapp.recordings import service as recordings
-from webapp.delivery import send_media
+from webapp.delivery import json_requested, send_media
 from webapp.clips.service import clip_title
 from webapp.shares import service
 
@@ -116,8 +116,9 @@ def media(token):
 
 @bp.get("/s/<token>/download")
 def download(token):
+    as_json = json_requested()
     link, recording, clip = _resolve_unlocked(token)
-    return send_media(service.public_media_location(link, recording, clip, "attachment"))
+    return send_media(service.public_media_location(link, recording, clip, "attachment"), as_json)
 
 
 @bp.get("/s/<token>/poster.jpg")
