@@ -4,8 +4,8 @@ schema refused and data inside it accepted, and the links of the description fol
 (list recordings -> create a clip -> get it -> complete it -> share it -> revoke the link).
 
 The world it fuzzes holds real objects (the member's recording with a real media file, a ready clip, a clip
-waiting for its upload, share links), and the seeded ids are mixed into the generated ones, so the fuzzer
-reaches the code behind the 404. Example counts are bounded so that the file runs in well under a minute.
+waiting for its upload, share links, connected accounts and a failed post), and the seeded ids are mixed into
+the generated ones, so the fuzzer reaches the code behind the 404. Example counts are bounded so that the file runs in well under a minute.
 """
 import base64
 import hashlib
@@ -17,6 +17,7 @@ from collections import Counter
 
 import hypothesis
 import jwt
+from cryptography.fernet import Fernet
 import pytest
 import schemathesis
 from schemathesis.checks import load_all_checks
@@ -26,6 +27,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.shares.models import ShareLink
+from webapp.social import service as social
+from webapp.social.models import Publication, PublicationStatus
 from tests.factories import PASSWORD, make_clip, make_ready_clip, make_recording, make_share_link, make_user
 
 USER_AGENT = "Mozilla/5.0 (reclip fuzz)"
@@ -38,16 +41,19 @@ STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "40"))
 SETTINGS = hypothesis.settings(deadline=None, database=None)
 
 # Rules the schema cannot express (end after start, at most CLIP_MAX_SECONDS; a default link never expires;
-# target_type needs target_id; an egress_ended event needs a file; a cursor is one the API gave out): data
-# valid to the schema may still be refused there, with a 400 that says why.
+# target_type needs target_id; an egress_ended event needs a file; a cursor is one the API gave out; creator
+# info is TikTok's): data valid to the schema may still be refused there, with a 400 that says why.
 CROSS_FIELD_RULES = ("POST /api/livekit/recordings/clips", "POST /api/share-links", "POST /api/social/publications",
                      "GET /api/share-links", "GET /api/social/publications", "POST /api/livekit/webhook",
-                     "GET /api/livekit/recordings")
+                     "GET /api/livekit/recordings", "GET /api/social/destinations/{destination_id}/creator-info")
 
 
 @pytest.fixture
 def app_config():
     return {"LIVEKIT_API_KEY": WEBHOOK_KEY, "LIVEKIT_API_SECRET": WEBHOOK_SECRET, "SUPABASE_JWT_SECRET": JWT_SECRET,
+            # Posting on: the member has connected accounts (the platforms are never called; jobs are not run).
+            "META_APP_ID": "1234", "META_APP_SECRET": "meta-secret", "TIKTOK_CLIENT_KEY": "tt-key",
+            "TIKTOK_CLIENT_SECRET": "tt-secret", "TOKEN_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             # The fuzzer makes clips far faster than a person; the limits have tests of their own.
             "CLIP_RATE_LIMIT": "100000 per minute", "CLIP_PENDING_UPLOADS_MAX": 100000,
             "CLIP_SERVER_JOBS_MAX": 100000}
@@ -69,9 +75,25 @@ def world(app, member, media_dir):
         make_share_link(member, standup)
     disposable_links = db.session.scalars(select(ShareLink.id)).all()
     tokens = [make_share_link(member, standup), make_share_link(member, ready)]
+    destinations = [*connect(member, "meta", [("facebook", "p1", "Acme Page", "EAAB-page-token"),
+                                              ("instagram", "ig1", "@acme", "EAAB-page-token")]).destinations,
+                    *connect(member, "tiktok", [("tiktok", "open-1", "acme", None)]).destinations]
+    failed_post = Publication(user_id=member.id, target_type="clip", target_id=ready.id,
+                              destination_id=destinations[0].id, platform="facebook", destination_name="Acme Page",
+                              shape="original", status=PublicationStatus.FAILED, error="The platform said no.")
+    db.session.add(failed_post)
+    db.session.commit()
     return {"recording_ids": [standup.id, voice.id, theirs.id], "clip_ids": [ready.id, pending.id],
             "link_ids": sorted(set(db.session.scalars(select(ShareLink.id)).all()) - set(disposable_links)),
-            "tokens": tokens, "disposable_clip_ids": disposable_clips, "disposable_link_ids": disposable_links}
+            "tokens": tokens, "disposable_clip_ids": disposable_clips, "disposable_link_ids": disposable_links,
+            "destination_ids": [destination.id for destination in destinations], "publication_ids": [failed_post.id]}
+
+
+def connect(user, provider, destinations):
+    """A connected account with these (platform, id, name, token) destinations, as the OAuth callback saves it."""
+    return social.save_connection(user, provider, external_user_id=f"{provider}-user", display_name="Acme",
+                                  token={"access_token": "user-token", "refresh_token": "refresh-token",
+                                         "expires_in": 3600}, destinations=destinations)
 
 
 @pytest.fixture
@@ -102,6 +124,9 @@ def fuzz_config(world):
             "path.clip_id": {"dictionary": "clip_ids", "probability": 0.5},
             "path.link_id": {"dictionary": "link_ids", "probability": 0.5},
             "path.token": {"dictionary": "tokens", "probability": 0.5},
+            "path.destination_id": {"dictionary": "destination_ids", "probability": 0.5},
+            "body.destination_id": {"dictionary": "destination_ids", "probability": 0.5},
+            "path.publication_id": {"dictionary": "publication_ids", "probability": 0.5},
         },
         # No NUL characters: the API refuses them anywhere (400, the description says so), which
         # test_a_nul_character_anywhere_is_a_400 checks on every operation; generated, they would only make
@@ -222,7 +247,8 @@ def test_every_operation(fuzz_schema, member_session, world):
     assert {"GET /api/livekit/recordings", "GET /api/livekit/recordings/download",
             "GET /api/livekit/recordings/clips/{clip_id}", "GET /api/livekit/recordings/clips/{clip_id}/download",
             "POST /api/livekit/recordings/clips", "POST /api/share-links", "DELETE /api/share-links/{link_id}",
-            "GET /s/{token}/media", "POST /api/livekit/webhook", "webhook: registered"} <= reached
+            "GET /s/{token}/media", "POST /api/livekit/webhook", "webhook: registered", "POST /api/social/publications",
+            "POST /api/social/publications/{publication_id}/retry"} <= reached
 
 
 def supabase_token(email):
