@@ -17,3 +17,10 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+
+
+def post_request(worker, req, environ, resp):
+    """Let the worker's other connections have their turn: a keep-alive client that sends its next
+    request at once keeps its greenlet running (its socket never blocks), and the others wait seconds."""
+    import gevent
+    gevent.sleep(0)
