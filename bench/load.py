@@ -51,10 +51,12 @@ EXTRA_RECORDINGS = 10_000
 TARGETS = {"errors": 0, "p99_ms_max": 100, "download_cpu_ms_max": 2.0, "list_page_p95_ms_max": 30}
 
 APP_WSGI = """\
+import gc
 import os
 from webapp import create_app
 
 app = create_app({"SECRET_KEY": os.environ["SECRET_KEY"]}, instance_path=os.environ["RECLIP_BENCH_INSTANCE"])
+gc.freeze()  # as wsgi.py
 """
 
 
