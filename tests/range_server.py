@@ -7,10 +7,11 @@ request it gets so that a test can assert what the proxy asked for (and what it 
 import hashlib
 import re
 import sys
-import threading
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.served import ServedInThread
 
 REDIRECT_TARGET = "/redirect-target"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -111,7 +112,7 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class RangeServer:
+class RangeServer(ServedInThread):
     """A threaded http.server on a free port of 127.0.0.1; use as a context manager."""
 
     def __init__(self, mtime=1_700_000_000):
@@ -126,8 +127,7 @@ class RangeServer:
         self._server.owner = self
         self.port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self.serve_in_thread(poll_interval=0.05)
 
     def add_file(self, path, data, content_type="application/octet-stream"):
         """Serve `data` at `path`; returns the full URL."""
@@ -145,17 +145,3 @@ class RangeServer:
     def paths_requested(self):
         return [seen.path for seen in self.requests]
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

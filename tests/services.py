@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 from tests.factories import PASSWORD
+from tests.served import ServedInThread
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -125,7 +126,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "transfer-encoding", "upgrade"}
 
 
-class RoundRobinProxy:
+class RoundRobinProxy(ServedInThread):
     """A tiny threaded HTTP reverse proxy that sends each request to the next node in turn.
 
     It adds X-Forwarded-For (the nodes trust one hop) and keeps `served`, the node (its index)
@@ -180,7 +181,7 @@ class RoundRobinProxy:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.serve_in_thread()
 
     def _pick(self):
         with self._lock:
@@ -188,20 +189,6 @@ class RoundRobinProxy:
             self._next = (self._next + 1) % len(self.backends)
             return index
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # --- talking to a served app ------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.served import ServedInThread
+
 
 @dataclass(frozen=True)
 class SeenRequest:
@@ -53,7 +55,7 @@ class _QuietHandler(WSGIRequestHandler):
         return environ
 
 
-class HttpDouble:
+class HttpDouble(ServedInThread):
     """Base of MetaDouble and TikTokDouble: `start()`, `stop()`, `base_url`, a context manager.
 
     Knobs every double has:
@@ -75,24 +77,8 @@ class HttpDouble:
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.port = self._server.server_port
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self.serve_in_thread(poll_interval=0.05)
 
-    # --- lifecycle ---------------------------------------------------------------------------------
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # --- knobs -------------------------------------------------------------------------------------
     def now(self):
